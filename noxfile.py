@@ -1,0 +1,44 @@
+"""Every workflow of esbackend is a nox session: ``nox -l`` lists them."""
+
+from __future__ import annotations
+
+import nox
+
+nox.needs_version = ">=2024.4.15"
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["tests", "lint"]
+
+# The Python versions we support, as the pyproject classifiers list them.
+PYTHONS = nox.project.python_versions(nox.project.load_toml("pyproject.toml"))
+
+
+def _install(session: nox.Session, *extra: str) -> None:
+    session.install("-e", ".[dev]", *extra)
+
+
+def _pytest(session: nox.Session, *default_args: str) -> None:
+    """Run pytest with warnings as errors; ``nox -s X -- ARGS`` replaces the defaults."""
+    session.run("pytest", "-W", "error", "--strict-markers", *(session.posargs or default_args))
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The default test run, on the interpreter that runs nox."""
+    _install(session)
+    _pytest(session)
+
+
+@nox.session(python=PYTHONS, default=False)
+def matrix(session: nox.Session) -> None:
+    """The default test run on every supported Python."""
+    _install(session)
+    _pytest(session)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format check) and mypy --strict on the packages."""
+    _install(session)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
