@@ -1,0 +1,221 @@
+"""FakeCluster, the public face of the fake, and the elastic_transport node classes bound to it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, overload
+
+from elastic_transport import ApiResponseMeta, BaseNode, HttpHeaders, NodeConfig
+from elastic_transport._node import BaseAsyncNode, NodeApiResponse
+from elastic_transport.client_utils import DEFAULT, DefaultType
+
+from . import _errors as err
+from ._engine import Engine
+from ._rest import DEFAULT_VERSION, Protocol, Response
+
+if TYPE_CHECKING:
+    from elasticsearch import AsyncElasticsearch, Elasticsearch
+
+__all__ = ["FakeCluster", "RequestRecord"]
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One attempt that reached the fake: what was asked and what was answered."""
+
+    method: str
+    path: str
+    api: str | None
+    status: int
+    params: Mapping[str, str]
+    index: str | None
+    id: str | None
+    fault: str | None = None
+
+
+class RequestLog:
+    """The attempt log: every request that reached the node or the server, in order."""
+
+    def __init__(self) -> None:
+        self._records: list[RequestRecord] = []
+        self._lock = threading.Lock()
+
+    def append(self, record: RequestRecord) -> None:
+        with self._lock:
+            self._records.append(record)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._records.clear()
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __iter__(self) -> Iterator[RequestRecord]:
+        return iter(list(self._records))
+
+    @overload
+    def __getitem__(self, item: int) -> RequestRecord: ...
+    @overload
+    def __getitem__(self, item: slice) -> list[RequestRecord]: ...
+
+    def __getitem__(self, item: int | slice) -> RequestRecord | list[RequestRecord]:
+        return self._records[item]
+
+    def apis(self) -> list[str | None]:
+        """The API name of every attempt, in order (handy in assertions)."""
+        return [r.api for r in self._records]
+
+    def count(self, api: str | None = None, **match: Any) -> int:
+        """How many attempts named ``api`` (and matched every ``field=value`` given)."""
+        return sum(
+            1
+            for r in self._records
+            if (api is None or r.api == api) and all(getattr(r, k) == v for k, v in match.items())
+        )
+
+    def __repr__(self) -> str:
+        return f"RequestLog({[f'{r.method} {r.path} {r.status}' for r in self._records]!r})"
+
+
+class FakeCluster:
+    """An in-memory Elasticsearch cluster (one node, one shard per index by default).
+
+    ``client()`` returns a real :class:`elasticsearch.Elasticsearch` whose network is this
+    cluster, so the client's serialization, product check, error mapping and retries all run.
+    """
+
+    def __init__(
+        self,
+        version: str = DEFAULT_VERSION,
+        *,
+        cluster_name: str = "esbackend-fake",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.version = version
+        self.cluster_name = cluster_name
+        self.engine = Engine(clock=clock)
+        self.protocol = Protocol(self.engine, version, cluster_name)
+        self.requests = RequestLog()
+        self.node_class: type[BaseNode] = type("FakeNode", (_FakeNode,), {"cluster": self})
+        self.async_node_class: type[BaseAsyncNode] = type(
+            "AsyncFakeNode", (_AsyncFakeNode,), {"cluster": self}
+        )
+
+    def __repr__(self) -> str:
+        return f"<FakeCluster {self.cluster_name} version={self.version}>"
+
+    # -- clients -----------------------------------------------------------------------
+
+    def client(self, **kwargs: Any) -> Elasticsearch:
+        """An ``Elasticsearch`` client wired to this cluster; ``kwargs`` pass through."""
+        from elasticsearch import Elasticsearch
+
+        hosts = kwargs.pop("hosts", "http://localhost:9200")
+        return Elasticsearch(hosts, node_class=self.node_class, **kwargs)
+
+    def async_client(self, **kwargs: Any) -> AsyncElasticsearch:
+        """An ``AsyncElasticsearch`` client wired to this cluster."""
+        from elasticsearch import AsyncElasticsearch
+
+        hosts = kwargs.pop("hosts", "http://localhost:9200")
+        return AsyncElasticsearch(hosts, node_class=self.async_node_class, **kwargs)
+
+    # -- state -------------------------------------------------------------------------
+
+    def refresh(self, index: str | None = None) -> None:
+        """Make every write (to ``index``, or to all indices) visible to search."""
+        with self.engine.lock:
+            self.engine.refresh(self.engine.resolve(index, expand_wildcards="all"))
+
+    def reset(self) -> None:
+        """Forget every index, setting and logged request."""
+        self.engine.reset()
+        self.requests.clear()
+
+    # -- the adapter-facing entry point ------------------------------------------------
+
+    def handle(
+        self, method: str, target: str, body: bytes | None, headers: Mapping[str, str]
+    ) -> Response:
+        """Run one request through the protocol, log it, and return the response."""
+        request, response = self.protocol.handle(method, target, body, headers)
+        path = target.partition("?")[0]
+        self.requests.append(
+            RequestRecord(
+                method=method,
+                path=path,
+                api=request.api if request else None,
+                status=response.status,
+                params=request.params if request else {},
+                index=request.index if request else None,
+                id=request.doc_id if request else None,
+            )
+        )
+        return response
+
+
+def _meta(node: BaseNode, response: Response, started: float) -> ApiResponseMeta:
+    return ApiResponseMeta(
+        status=response.status,
+        http_version="1.1",
+        headers=HttpHeaders(response.headers),
+        duration=time.perf_counter() - started,
+        node=node.config,
+    )
+
+
+class _FakeNode(BaseNode):
+    """An elastic_transport node whose network is a FakeCluster (bound per cluster)."""
+
+    cluster: ClassVar[FakeCluster]
+    _CLIENT_META_HTTP_CLIENT = ("fk", "0.1")
+
+    def __init__(self, config: NodeConfig) -> None:
+        super().__init__(config)
+
+    def perform_request(
+        self,
+        method: str,
+        target: str,
+        body: bytes | None = None,
+        headers: HttpHeaders | None = None,
+        request_timeout: DefaultType | float | None = DEFAULT,
+    ) -> NodeApiResponse:
+        started = time.perf_counter()
+        merged = dict(self.headers)
+        if headers:
+            merged.update(headers)
+        response = self.cluster.handle(method, self.path_prefix + target, body, merged)
+        return NodeApiResponse(_meta(self, response, started), response.body)
+
+
+class _AsyncFakeNode(BaseAsyncNode):
+    """The async twin of the fake node, for ``AsyncElasticsearch``."""
+
+    cluster: ClassVar[FakeCluster]
+    _CLIENT_META_HTTP_CLIENT = ("fk", "0.1")
+
+    async def perform_request(  # type: ignore[override]
+        self,
+        method: str,
+        target: str,
+        body: bytes | None = None,
+        headers: HttpHeaders | None = None,
+        request_timeout: DefaultType | float | None = DEFAULT,
+    ) -> NodeApiResponse:
+        started = time.perf_counter()
+        merged = dict(self.headers)
+        if headers:
+            merged.update(headers)
+        response = self.cluster.handle(method, self.path_prefix + target, body, merged)
+        return NodeApiResponse(_meta(self, response, started), response.body)
+
+    async def close(self) -> None:  # type: ignore[override]
+        return None
+
+
+_ = err
