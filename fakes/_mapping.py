@@ -375,10 +375,11 @@ class Mapping:
             updates[path] = spec
         ftype = spec.get("type", "object")
         if ftype in OBJECT_TYPES:
+            # A disabled object is not parsed at all, so any JSON value fits.
+            if spec.get("enabled") is False:
+                return
             if not isinstance(value, dict):
                 _check_scalar(path, spec, value, doc_id)
-                return
-            if spec.get("enabled") is False:
                 return
             if ftype == "nested":
                 nested[0] += 1

@@ -140,8 +140,8 @@ class Router:
             params: dict[str, str] = {}
             for want, got in zip(pattern, segments, strict=False):
                 if want.startswith("{"):
-                    # "_"-prefixed segments are API names, never index names (but _all).
-                    if want == "{index}" and got.startswith("_") and got != "_all":
+                    # GET /_foo names an API this fake lacks, not an index called "_foo".
+                    if len(pattern) == 1 and got.startswith("_") and got != "_all":
                         break
                     params[want[1:-1]] = got
                 elif want != got:
