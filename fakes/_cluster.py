@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["FakeCluster", "RequestRecord"]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RequestRecord:
     """One attempt that reached the fake: what was asked and what was answered."""
 
@@ -141,21 +141,36 @@ class FakeCluster:
     def handle(
         self, method: str, target: str, body: bytes | None, headers: Mapping[str, str]
     ) -> Response:
-        """Run one request through the protocol, log it, and return the response."""
+        """Run one request (any header-name case) through the protocol; log and answer it."""
+        return self._handle(method, target, body, {k.lower(): v for k, v in headers.items()})
+
+    def _handle(
+        self, method: str, target: str, body: bytes | None, headers: Mapping[str, str]
+    ) -> Response:
         request, response = self.protocol.handle(method, target, body, headers)
-        path = target.partition("?")[0]
-        self.requests.append(
-            RequestRecord(
-                method=method,
-                path=path,
-                api=request.api if request else None,
-                status=response.status,
-                params=request.params if request else {},
-                index=request.index if request else None,
-                id=request.doc_id if request else None,
+        if request is None:
+            record = RequestRecord(
+                method, target.partition("?")[0], None, response.status, {}, None, None
             )
-        )
+        else:
+            record = RequestRecord(
+                method,
+                request.path,
+                request.api,
+                response.status,
+                request.params,
+                request.index,
+                request.doc_id,
+            )
+        self.requests.append(record)
         return response
+
+
+def _lower_headers(base: HttpHeaders, extra: HttpHeaders | None) -> dict[str, str]:
+    merged = {k.lower(): v for k, v in base.items()}
+    if extra:
+        merged.update((k.lower(), v) for k, v in extra.items())
+    return merged
 
 
 def _meta(node: BaseNode, response: Response, started: float) -> ApiResponseMeta:
@@ -186,10 +201,9 @@ class _FakeNode(BaseNode):
         request_timeout: DefaultType | float | None = DEFAULT,
     ) -> NodeApiResponse:
         started = time.perf_counter()
-        merged = dict(self.headers)
-        if headers:
-            merged.update(headers)
-        response = self.cluster.handle(method, self.path_prefix + target, body, merged)
+        response = self.cluster._handle(
+            method, self.path_prefix + target, body, _lower_headers(self.headers, headers)
+        )
         return NodeApiResponse(_meta(self, response, started), response.body)
 
 
@@ -208,10 +222,9 @@ class _AsyncFakeNode(BaseAsyncNode):
         request_timeout: DefaultType | float | None = DEFAULT,
     ) -> NodeApiResponse:
         started = time.perf_counter()
-        merged = dict(self.headers)
-        if headers:
-            merged.update(headers)
-        response = self.cluster.handle(method, self.path_prefix + target, body, merged)
+        response = self.cluster._handle(
+            method, self.path_prefix + target, body, _lower_headers(self.headers, headers)
+        )
         return NodeApiResponse(_meta(self, response, started), response.body)
 
     async def close(self) -> None:  # type: ignore[override]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,11 +31,17 @@ def dumps(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+_PLAIN = re.compile(r"[\w\-.:@+]*", re.ASCII)
+
+
 def _jstr(text: str) -> bytes:
+    """``text`` as a JSON string (ids and index names are usually plain ASCII)."""
+    if _PLAIN.fullmatch(text):
+        return b'"' + text.encode() + b'"'
     return json.dumps(text, ensure_ascii=False).encode()
 
 
-@dataclass
+@dataclass(slots=True)
 class Response:
     """What the protocol answers: status, headers and the encoded body."""
 
@@ -43,7 +50,7 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class Request:
     """A routed request: the API it names, path parameters and query-string parameters."""
 
@@ -54,7 +61,7 @@ class Request:
     params: dict[str, str]
     headers: Mapping[str, str]
     handler: Callable[[Protocol, Request, bytes | None], Any] | None = None
-    body: bytes | None = None
+    content_type: str = JSON
 
     @property
     def index(self) -> str | None:
@@ -268,7 +275,10 @@ def _merge(target: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 
 
 def _source_filter(req: Request, override: Any = None) -> SourceFilter:
-    source = override if override is not None else req.params.get("_source")
+    params = req.params
+    if override is None and not params:
+        return _WHOLE_SOURCE
+    source = override if override is not None else params.get("_source")
     return SourceFilter.parse(
         source, req.params.get("_source_includes"), req.params.get("_source_excludes")
     )
@@ -331,6 +341,9 @@ def _render_doc(
     return head + b"}"
 
 
+_WHOLE_SOURCE = SourceFilter()
+
+
 def _missing_doc(index_name: str, doc_id: str) -> dict[str, Any]:
     return {"_index": index_name, "_id": doc_id, "found": False}
 
@@ -354,6 +367,7 @@ class Protocol:
         self.cluster_name = cluster_name
         self.node_name = node_name
         self.router = Router()
+        self._negotiated: dict[tuple[str, str], str] = {}
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -369,20 +383,23 @@ class Protocol:
     def handle(
         self, method: str, target: str, body: bytes | None, headers: Mapping[str, str]
     ) -> tuple[Request | None, Response]:
-        """Route and run one request; every outcome is an Elasticsearch-shaped response."""
-        request: Request | None = None
+        """Route and run one request; every outcome is an Elasticsearch-shaped response.
+
+        ``headers`` must have lower-case names (adapters normalise them).
+        """
         try:
-            lowered = {k.lower(): v for k, v in headers.items()}
-            content_type = self._negotiate(lowered)
-            request = self.prepare(method.upper(), target, lowered)
-            response = self.execute(request, body)
+            content_type = self.negotiate(headers)
         except err.EsError as exc:
-            content_type = locals().get("content_type") or JSON
-            response = self.error(exc, content_type)
-        return request, response
+            return None, self.error(exc)
+        try:
+            request = self.prepare(method, target, headers)
+        except err.EsError as exc:
+            return None, self.error(exc, content_type)
+        request.content_type = content_type
+        return request, self.execute(request, body)
 
     def execute(self, request: Request, body: bytes | None) -> Response:
-        content_type = self._negotiate(request.headers)
+        content_type = request.content_type
         try:
             assert request.handler is not None
             with self.engine.lock:
@@ -392,18 +409,14 @@ class Protocol:
         status = 200
         if isinstance(result, tuple):
             status, result = result
+        headers = {"content-type": content_type, PRODUCT_HEADER[0]: PRODUCT_HEADER[1]}
         if request.method == "HEAD":
-            return Response(
-                status, b"", {"content-type": content_type, PRODUCT_HEADER[0]: PRODUCT_HEADER[1]}
-            )
-        if isinstance(result, Response):
-            return result
+            return Response(status, b"", headers)
+        if "filter_path" in request.params:
+            parsed = json.loads(result) if isinstance(result, bytes) else result
+            result = _filter_path(parsed, request.params["filter_path"])
         payload = result if isinstance(result, bytes) else dumps(result)
-        if "filter_path" in request.params and not isinstance(result, bytes):
-            payload = dumps(_filter_path(result, request.params["filter_path"]))
-        return Response(
-            status, payload, {"content-type": content_type, PRODUCT_HEADER[0]: PRODUCT_HEADER[1]}
-        )
+        return Response(status, payload, headers)
 
     def error(self, exc: err.EsError, content_type: str = JSON, *, head: bool = False) -> Response:
         headers = {
@@ -413,8 +426,17 @@ class Protocol:
         }
         return Response(exc.status, b"" if head else dumps(exc.body()), headers)
 
-    def _negotiate(self, headers: Mapping[str, str]) -> str:
+    def negotiate(self, headers: Mapping[str, str]) -> str:
         """The response content type; rejects compatibility versions this server lacks."""
+        key = (headers.get("accept", ""), headers.get("content-type", ""))
+        known = self._negotiated.get(key)
+        if known is None:
+            known = self._negotiate(headers)
+            if len(self._negotiated) < 64:
+                self._negotiated[key] = known
+        return known
+
+    def _negotiate(self, headers: Mapping[str, str]) -> str:
         accept = headers.get("accept", "")
         for name in ("accept", "content-type"):
             value = headers.get(name, "")
