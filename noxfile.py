@@ -42,3 +42,15 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmarks on the embedded in-memory cluster; ratio targets summarised at the end."""
+    _install(session)
+    session.run(
+        "pytest", "bench", "-W", "error", "-p", "no:cacheprovider", "--benchmark-sort=name",
+        "--benchmark-columns=min,median,ops,rounds", "--benchmark-group-by=group",
+        "--benchmark-autosave", "--benchmark-storage=bench/results",
+        *session.posargs,
+    )
