@@ -9,6 +9,17 @@
 
 from ._cluster import FakeCluster, RequestLog, RequestRecord
 from ._errors import EsError
+from ._patch import patch_elasticsearch
 from ._rest import DEFAULT_VERSION
+from ._server import FakeServer, serve
 
-__all__ = ["DEFAULT_VERSION", "EsError", "FakeCluster", "RequestLog", "RequestRecord"]
+__all__ = [
+    "DEFAULT_VERSION",
+    "EsError",
+    "FakeCluster",
+    "FakeServer",
+    "RequestLog",
+    "RequestRecord",
+    "patch_elasticsearch",
+    "serve",
+]

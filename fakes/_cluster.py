@@ -84,6 +84,8 @@ class RequestLog:
 class FakeCluster:
     """An in-memory Elasticsearch cluster (one node, one shard per index by default).
 
+    ``require_auth=(user, password)`` turns security on: requests without those Basic
+    credentials get Elasticsearch's 401. ``clock`` drives the refresh schedule.
     ``client()`` returns a real :class:`elasticsearch.Elasticsearch` whose network is this
     cluster, so the client's serialization, product check, error mapping and retries all run.
     """
@@ -94,11 +96,13 @@ class FakeCluster:
         *,
         cluster_name: str = "esbackend-fake",
         clock: Callable[[], float] = time.monotonic,
+        require_auth: tuple[str, str] | None = None,
     ) -> None:
         self.version = version
         self.cluster_name = cluster_name
         self.engine = Engine(clock=clock)
         self.protocol = Protocol(self.engine, version, cluster_name)
+        self.protocol.credentials = require_auth
         self.requests = RequestLog()
         self.node_class: type[BaseNode] = type("FakeNode", (_FakeNode,), {"cluster": self})
         self.async_node_class: type[BaseAsyncNode] = type(

@@ -6,7 +6,7 @@ request is atomic, as a single-shard write is in Elasticsearch. Errors are raise
 
 Document versions (https://www.elastic.co/guide/en/elasticsearch/reference/current/docs-index_.html):
 ``_version`` counts writes to an id (a delete leaves a tombstone, so a re-index continues the
-count); ``_seq_no`` counts operations per index; ``_primary_term`` is always 1 (no failover).
+count); ``_seq_no`` counts operations per shard; ``_primary_term`` is always 1 (no failover).
 
 The refresh boundary: realtime GETs see every write; search, count and delete-by-query see only
 what the last refresh published. A refresh publishes writes up to a sequence number; versions a
@@ -20,7 +20,7 @@ import os
 import threading
 import time
 import uuid as _uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from . import _errors as err
@@ -99,7 +99,7 @@ def parse_time_value(value: Any, setting: str) -> float | None:
 class Doc:
     """One version of a document; ``prev`` links versions a refresh may still need."""
 
-    __slots__ = ("deleted", "id", "prev", "routing", "seq_no", "source", "version")
+    __slots__ = ("deleted", "id", "prev", "routing", "seq_no", "shard", "source", "version")
 
     def __init__(
         self,
@@ -108,6 +108,7 @@ class Doc:
         version: int,
         seq_no: int,
         routing: str | None,
+        shard: int,
         prev: Doc | None,
         deleted: bool = False,
     ) -> None:
@@ -116,6 +117,7 @@ class Doc:
         self.version = version
         self.seq_no = seq_no
         self.routing = routing
+        self.shard = shard
         self.prev = prev
         self.deleted = deleted
 
@@ -123,7 +125,11 @@ class Doc:
 
 
 class Index:
-    """One index: settings, mapping, aliases, documents and its refreshed view."""
+    """One index: settings, mapping, aliases, documents and its refreshed view.
+
+    Sequence numbers and refreshes are per shard, as in Elasticsearch: ``refresh=true`` on a
+    write publishes only the shard that took it.
+    """
 
     def __init__(
         self, name: str, settings: dict[str, str], mapping: Mapping, created_ms: int, now: float
@@ -135,15 +141,16 @@ class Index:
         self.aliases: dict[str, dict[str, Any]] = {}
         self.docs: dict[str, Doc] = {}
         self.live_count = 0
-        self.seq_no = -1
-        self.checkpoint = -1  # highest seq_no a search can see
-        self.marks: list[tuple[float, int]] = []  # (time, seq_no) of writes since the refresh
         self.last_refresh = now
         self.created_ms = created_ms
         self.closed = False
         self.tombstones: dict[str, float] = {}  # doc id -> time of its delete
         self.stats = {"index_total": 0, "delete_total": 0, "noop_update_total": 0}
         self._apply_settings()
+        self.seq_nos = [-1] * self.shards
+        self.checkpoints = [-1] * self.shards  # per shard: the highest seq_no search sees
+        # (time, shard, seq_no) of writes not yet published, for scheduled refreshes.
+        self.marks: list[tuple[float, int, int]] = []
 
     def _apply_settings(self) -> None:
         self.shards = int(self.settings.get("index.number_of_shards", "1"))
@@ -191,7 +198,7 @@ class Index:
         doc = self.docs.get(doc_id)
         if doc is None or self.shards == 1:
             return doc
-        if self.shard_of(doc_id, routing) != self.shard_of(doc_id, doc.routing):
+        if self.shard_of(doc_id, routing) != doc.shard:
             return None
         return doc
 
@@ -199,11 +206,15 @@ class Index:
 
     def visible(self, doc: Doc | None) -> Doc | None:
         """The version of ``doc`` a search sees, or None."""
-        while doc is not None and doc.seq_no > self.checkpoint:
-            doc = doc.prev
-        if doc is None or doc.deleted:
+        if doc is None:
             return None
-        return doc
+        checkpoint = self.checkpoints[doc.shard]
+        node: Doc | None = doc
+        while node is not None and node.seq_no > checkpoint:
+            node = node.prev
+        if node is None or node.deleted:
+            return None
+        return node
 
     def searchable(self) -> Iterator[Doc]:
         for doc in self.docs.values():
@@ -211,35 +222,43 @@ class Index:
             if seen is not None:
                 yield seen
 
-    def refresh(self, now: float, upto: int | None = None) -> None:
-        self.checkpoint = self.seq_no if upto is None else upto
-        self.marks = [m for m in self.marks if m[1] > self.checkpoint]
-        self.last_refresh = now
+    @property
+    def fully_refreshed(self) -> bool:
+        return self.checkpoints == self.seq_nos
+
+    def refresh(self, now: float, shards: Iterable[int] | None = None) -> None:
+        """Publish every write on ``shards`` (default: all) to search."""
+        for shard in range(self.shards) if shards is None else shards:
+            self.checkpoints[shard] = self.seq_nos[shard]
+        self._published(now)
+
+    def _published(self, now: float) -> None:
+        self.marks = [m for m in self.marks if m[2] > self.checkpoints[m[1]]]
         expired = [i for i, t in self.tombstones.items() if now - t > GC_DELETES]
         for doc_id in expired:
             doc = self.docs.get(doc_id)
-            if doc is not None and doc.deleted and doc.seq_no <= self.checkpoint:
+            if doc is not None and doc.deleted and doc.seq_no <= self.checkpoints[doc.shard]:
                 del self.docs[doc_id]
             del self.tombstones[doc_id]
 
     def scheduled_refresh(self, now: float) -> None:
         """Publish what periodic refreshes would have published by ``now``."""
         interval = self.refresh_interval
-        if interval is None or self.checkpoint == self.seq_no:
+        if interval is None or not self.marks:
             return
-        elapsed = now - self.last_refresh
         if interval <= 0:
             self.refresh(now)
             return
+        elapsed = now - self.last_refresh
         if elapsed < interval:
             return
         boundary = self.last_refresh + (elapsed // interval) * interval
-        upto = self.checkpoint
-        for stamp, seq_no in self.marks:
+        for stamp, shard, seq_no in self.marks:
             if stamp > boundary:
                 break
-            upto = seq_no
-        self.refresh(boundary, upto)
+            self.checkpoints[shard] = max(self.checkpoints[shard], seq_no)
+        self.last_refresh = boundary
+        self._published(now)
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -253,12 +272,15 @@ class Index:
         *,
         deleted: bool = False,
     ) -> Doc:
-        self.seq_no += 1
         old = self.docs.get(doc_id)
-        doc = Doc(doc_id, source, version, self.seq_no, routing, old, deleted)
+        shard = self.shard_of(doc_id, routing) if self.shards > 1 else 0
+        self.seq_nos[shard] += 1
+        seq_no = self.seq_nos[shard]
+        doc = Doc(doc_id, source, version, seq_no, routing, shard, old, deleted)
         # Keep only versions a future search could still see: the newest published one.
         node = old
-        while node is not None and node.seq_no > self.checkpoint:
+        checkpoint = self.checkpoints[shard]
+        while node is not None and node.seq_no > checkpoint:
             node = node.prev
         if node is not None:
             node.prev = None
@@ -272,7 +294,7 @@ class Index:
         else:
             self.tombstones.pop(doc_id, None)
         if self.refresh_interval is not None:
-            self.marks.append((now, self.seq_no))
+            self.marks.append((now, shard, seq_no))
         return doc
 
 
@@ -515,15 +537,7 @@ class Engine:
                     f"unset; provided {settings['index.number_of_shards']}"
                 )
             settings["index.number_of_shards"] = "1"
-        for key, value in settings.items():
-            if (
-                key.startswith("index.analysis.filter.")
-                and key.endswith(".type")
-                and value == "hunspell"
-            ):
-                raise err.illegal_argument(
-                    "failed to build synonyms: the hunspell dictionaries are not available"
-                )
+        _validate_analysis(nest_settings(settings).get("index", {}).get("analysis", {}))
         interval = settings.get("index.refresh_interval")
         if interval is not None:
             parse_time_value(interval, "index.refresh_interval")
@@ -626,6 +640,11 @@ class Engine:
         new_version = check_version(
             index, doc_id, current, version, version_type, if_seq_no, if_primary_term
         )
+        if current is None and doc_id in index.docs:
+            # The id lives on another shard: this routing's shard has nothing to delete.
+            return Doc(
+                doc_id, None, 1, -1, routing, index.shard_of(doc_id, routing), None, True
+            ), False
         if not alive and version_type == "internal":
             # Deleting a missing document still records a tombstone (and a sequence number).
             new_version = current.version + 1 if current is not None else 1
@@ -654,6 +673,94 @@ class Engine:
     def next_task_id(self) -> str:
         self.task_counter += 1
         return f"{self.node_id}:{self.task_counter}"
+
+
+ANALYZER_TYPES = frozenset(
+    {
+        "custom",
+        "standard",
+        "simple",
+        "whitespace",
+        "stop",
+        "keyword",
+        "pattern",
+        "fingerprint",
+        "snowball",
+        "english",
+        "french",
+        "german",
+        "spanish",
+        "italian",
+        "dutch",
+        "portuguese",
+        "russian",
+        "arabic",
+        "cjk",
+        "chinese",
+    }
+)
+BUILTIN_FILTERS = frozenset(
+    {
+        "lowercase",
+        "uppercase",
+        "asciifolding",
+        "stop",
+        "stemmer",
+        "porter_stem",
+        "kstem",
+        "trim",
+        "unique",
+        "reverse",
+        "length",
+        "truncate",
+        "word_delimiter",
+        "word_delimiter_graph",
+        "shingle",
+        "ngram",
+        "edge_ngram",
+        "synonym",
+        "synonym_graph",
+        "elision",
+        "cjk_width",
+        "cjk_bigram",
+        "decimal_digit",
+        "classic",
+        "apostrophe",
+        "remove_duplicates",
+        "snowball",
+        "keyword_marker",
+        "flatten_graph",
+    }
+)
+
+
+def _validate_analysis(analysis: Any) -> None:
+    """Refuse analysis settings a real node could not build (missing filters, hunspell)."""
+    if not isinstance(analysis, dict):
+        return
+    raw_filters = analysis.get("filter")
+    filters: dict[str, Any] = raw_filters if isinstance(raw_filters, dict) else {}
+    for spec in filters.values():
+        if isinstance(spec, dict) and spec.get("type") == "hunspell":
+            raise err.illegal_argument(
+                f"failed to load hunspell dictionary for locale: {spec.get('locale')}"
+            )
+    raw_analyzers = analysis.get("analyzer")
+    analyzers: dict[str, Any] = raw_analyzers if isinstance(raw_analyzers, dict) else {}
+    for name, spec in analyzers.items():
+        if not isinstance(spec, dict):
+            raise err.illegal_argument(
+                f"analyzer [{name}] must specify either an analyzer type, or a tokenizer"
+            )
+        kind = spec.get("type", "custom" if "tokenizer" in spec else None)
+        if kind not in ANALYZER_TYPES:
+            raise err.illegal_argument(f"Unknown analyzer type [{kind}] for [{name}]")
+        wanted = spec.get("filter", [])
+        for used in [wanted] if isinstance(wanted, str) else wanted:
+            if used not in filters and used not in BUILTIN_FILTERS:
+                raise err.illegal_argument(
+                    f"Custom Analyzer [{name}] failed to find filter under name [{used}]"
+                )
 
 
 def check_id(doc_id: str) -> None:

@@ -264,6 +264,25 @@ def method_not_allowed(path: str, method: str, allowed: Iterable[str]) -> EsErro
     )
 
 
+AUTHENTICATE = ('Basic realm="security", charset="UTF-8"', "ApiKey")
+
+
+def unauthenticated(path: str, user: str | None) -> EsError:
+    """A 401 as Elasticsearch's security layer answers it, challenge included."""
+    reason = (
+        f"missing authentication credentials for REST request [{path}]"
+        if user is None
+        else f"unable to authenticate user [{user}] for REST request [{path}]"
+    )
+    return EsError(
+        401,
+        "security_exception",
+        reason,
+        headers={"WWW-Authenticate": AUTHENTICATE[0]},
+        extra={"header": {"WWW-Authenticate": list(AUTHENTICATE)}},
+    )
+
+
 def task_missing(task_id: str) -> EsError:
     return EsError(
         404,

@@ -6,6 +6,7 @@ Bytes in, bytes out: adapters (the node class, the HTTP server) stay thin.
 
 from __future__ import annotations
 
+import base64
 import difflib
 import json
 import math
@@ -368,6 +369,23 @@ class Protocol:
         self.node_name = node_name
         self.router = Router()
         self._negotiated: dict[tuple[str, str], str] = {}
+        self.credentials: tuple[str, str] | None = None
+
+    def _authenticate(self, path: str, authorization: str | None) -> None:
+        """Basic authentication, when the cluster requires it (security enabled)."""
+        assert self.credentials is not None
+        if not authorization:
+            raise err.unauthenticated(path, None)
+        scheme, _, value = authorization.partition(" ")
+        user: str | None = None
+        if scheme.lower() == "basic":
+            try:
+                user, _, password = base64.b64decode(value).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                user, password = "", ""
+            if (user, password) == self.credentials:
+                return
+        raise err.unauthenticated(path, user or "_anonymous")
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -392,9 +410,11 @@ class Protocol:
         except err.EsError as exc:
             return None, self.error(exc)
         try:
+            if self.credentials is not None:
+                self._authenticate(target.partition("?")[0], headers.get("authorization"))
             request = self.prepare(method, target, headers)
         except err.EsError as exc:
-            return None, self.error(exc, content_type)
+            return None, self.error(exc, content_type, head=method == "HEAD")
         request.content_type = content_type
         return request, self.execute(request, body)
 
@@ -924,9 +944,13 @@ class Protocol:
             index, req.doc_id, source, parsed, op_type=op_type, routing=routing, **versioning
         )
         if refresh != "false":
-            self.engine.refresh([index])
+            self._publish(index, doc.shard)
         status = 201 if result == "created" else 200
         return status, _write_result(index, doc, result, refresh == "true")
+
+    def _publish(self, index: Index, shard: int) -> None:
+        """``refresh=true|wait_for`` on a write: publish the shard that took it."""
+        index.refresh(self.engine.clock(), [shard])
 
     def _read_target(self, req: Request) -> tuple[Index, Doc | None]:
         assert req.index is not None and req.doc_id is not None
@@ -989,7 +1013,7 @@ class Protocol:
             index, req.doc_id, routing=req.params.get("routing", alias_routing), **versioning
         )
         if refresh != "false":
-            self.engine.refresh([index])
+            self._publish(index, doc.shard)
         result = _write_result(index, doc, "deleted" if found else "not_found", refresh == "true")
         return (200 if found else 404), result
 
@@ -998,11 +1022,11 @@ class Protocol:
         refresh = req.refresh()
         payload = _object_body(body, "update", required=True)
         assert req.index is not None and req.doc_id is not None
-        status, result, index = self._update(
+        status, result, index, shard = self._update(
             req.index, req.doc_id, payload, req.params, req.flag("require_alias")
         )
         if refresh != "false":
-            self.engine.refresh([index])
+            self._publish(index, shard)
             if refresh == "true" and result.get("result") != "noop":
                 result = {**result, "forced_refresh": True}
         return status, result
@@ -1014,8 +1038,8 @@ class Protocol:
         payload: dict[str, Any],
         params: Mapping[str, Any],
         require_alias: bool = False,
-    ) -> tuple[int, dict[str, Any], Index]:
-        """One update (the API or a bulk item): returns status, result and the index."""
+    ) -> tuple[int, dict[str, Any], Index, int]:
+        """One update (the API or a bulk item): returns status, result, index and shard."""
         known = (
             "doc",
             "upsert",
@@ -1049,8 +1073,8 @@ class Protocol:
         if current is not None and current.deleted:
             current = None
         filt_spec = payload.get("_source", params.get("_source"))
-        wants_get = (
-            filt_spec is not None or "_source_includes" in params or "_source_excludes" in params
+        wants_get = filt_spec is not None or any(
+            p in params for p in ("_source_includes", "_source_excludes", "_source_include_vectors")
         )
         if current is None:
             if versioning["if_seq_no"] is not None:
@@ -1112,7 +1136,7 @@ class Protocol:
             if filt.enabled:
                 get["_source"] = filt.apply(new)
             out["get"] = get
-        return status, out, index
+        return status, out, index, doc.shard
 
     # -- multi-document ------------------------------------------------------------------
 
@@ -1181,7 +1205,7 @@ class Protocol:
         refresh = req.refresh()
         lines = list((body or b"").split(b"\n"))
         items: list[dict[str, Any]] = []
-        touched: dict[str, Index] = {}
+        touched: set[tuple[Index, int]] = set()
         n = 0
         count = len(lines)
         while n < count:
@@ -1213,7 +1237,8 @@ class Protocol:
         if not items:
             raise err.action_validation("no requests added")
         if refresh != "false":
-            self.engine.refresh(list(touched.values()))
+            for index, shard in touched:
+                self._publish(index, shard)
             if refresh == "true":
                 for item in items:
                     result = next(iter(item.values()))
@@ -1224,7 +1249,12 @@ class Protocol:
         return {"errors": errors, "took": took, "items": items}
 
     def _bulk_item(
-        self, req: Request, kind: str, meta: Any, source: bytes | None, touched: dict[str, Index]
+        self,
+        req: Request,
+        kind: str,
+        meta: Any,
+        source: bytes | None,
+        touched: set[tuple[Index, int]],
     ) -> dict[str, Any]:
         meta = dict(meta or {})
         name = meta.pop("_index", req.index)
@@ -1267,9 +1297,11 @@ class Protocol:
                 payload = {k: v for k, v in payload.items() if k != "_source"}
                 if "_source" in params and not isinstance(params["_source"], (str, bool)):
                     payload["_source"] = params.pop("_source")
-                status, out, index = self._update(name, doc_id, payload, params, require_alias)
+                status, out, index, shard = self._update(
+                    name, doc_id, payload, params, require_alias
+                )
                 out["status"] = status
-                touched[index.name] = index
+                touched.add((index, shard))
                 return {"update": out}
             if kind == "delete":
                 if doc_id is None:
@@ -1282,7 +1314,7 @@ class Protocol:
                 )
                 out = _write_result(index, doc, "deleted" if found else "not_found", False)
                 out["status"] = 200 if found else 404
-                touched[index.name] = index
+                touched.add((index, doc.shard))
                 return {"delete": out}
             versioning = _version_params(meta, create=kind == "create")
             raw, parsed = _document(source)
@@ -1300,7 +1332,7 @@ class Protocol:
             )
             out = _write_result(index, doc, outcome, False)
             out["status"] = 201 if outcome == "created" else 200
-            touched[index.name] = index
+            touched.add((index, doc.shard))
             return {kind: out}
         except err.EsError as exc:
             cause = exc.cause()

@@ -1,0 +1,1 @@
+"""Elastic's YAML REST tests, run through the real elasticsearch-py client."""
