@@ -51,6 +51,8 @@ class _Handler(BaseHTTPRequestHandler):
             status, "illegal_argument_exception" if status == 400 else "http_exception", reason
         )
         self.close_connection = True
+        # An unparsable request line leaves HTTP/0.9, which has no status line: answer in 1.1.
+        self.request_version = "HTTP/1.1"
         body = dumps(error.body())
         try:
             self.send_response(status)
