@@ -35,6 +35,20 @@ def matrix(session: nox.Session) -> None:
     _pytest(session)
 
 
+@nox.session(default=False)
+@nox.parametrize("client", ["8", "9"])
+def compat(session: nox.Session, client: str) -> None:
+    """The test suite on elasticsearch-py 8.x and on 9.x (``nox -s "compat(client='8')"``)."""
+    _install(session)
+    session.install(
+        f"elasticsearch>={client}.13,<{int(client) + 1}"
+        if client == "8"
+        else f"elasticsearch>={client}.0,<{int(client) + 1}"
+    )
+    session.run("python", "-c", "import elasticsearch; print(elasticsearch.__versionstr__)")
+    _pytest(session)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff (lint and format check) and mypy --strict on the packages."""
@@ -49,8 +63,16 @@ def bench(session: nox.Session) -> None:
     """Benchmarks on the embedded in-memory cluster; ratio targets summarised at the end."""
     _install(session)
     session.run(
-        "pytest", "bench", "-W", "error", "-p", "no:cacheprovider", "--benchmark-sort=name",
-        "--benchmark-columns=min,median,ops,rounds", "--benchmark-group-by=group",
-        "--benchmark-autosave", "--benchmark-storage=bench/results",
+        "pytest",
+        "bench",
+        "-W",
+        "error",
+        "-p",
+        "no:cacheprovider",
+        "--benchmark-sort=name",
+        "--benchmark-columns=min,median,ops,rounds",
+        "--benchmark-group-by=group",
+        "--benchmark-autosave",
+        "--benchmark-storage=bench/results",
         *session.posargs,
     )

@@ -14,15 +14,21 @@ def _readme_commands() -> list[str]:
     readme = (ROOT / "README.md").read_text()
     first_block = re.search(r"```(?:sh|bash|console)?\n(.*?)```", readme, re.S)
     assert first_block, "README.md must open with a code block of commands"
-    return [line.split("#")[0].strip() for line in first_block.group(1).splitlines()
-            if line.strip() and not line.startswith("#")]
+    return [
+        line.split("#")[0].strip()
+        for line in first_block.group(1).splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
 
 
 def test_ci_runs_the_readme_test_command() -> None:
     commands = _readme_commands()
     test_command = next(c for c in commands if c.endswith("nox -s tests"))
-    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()
-          if line.strip() and not line.startswith("#")]
+    ci = [
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert test_command in ci
 
 
@@ -50,6 +56,7 @@ def test_importing_the_fake_does_not_import_celery() -> None:
     import sys
 
     code = "import sys, esbackend.fakes; print('celery' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=ROOT / "tests")
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT / "tests"
+    )
     assert out.stdout.strip() == "False"

@@ -17,7 +17,9 @@ from esbackend.fakes._cli import build_parser
 def start(*args: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "esbackend.fakes._cli", "serve", "--port", "0", *args],
-        stderr=subprocess.PIPE, text=True)
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stderr is not None
     for line in proc.stderr:
         if "listening on" in line:
@@ -45,8 +47,10 @@ def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str,
 
 def test_serve_load_verbose_and_ctrl_c(tmp_path: Path) -> None:
     data = tmp_path / "docs.ndjson"
-    data.write_text('{"index": {"_index": "books", "_id": "1"}}\n{"title": "Dune"}\n'
-                    '{"index": {"_index": "books", "_id": "2"}}\n{"title": "Emma"}\n')
+    data.write_text(
+        '{"index": {"_index": "books", "_id": "1"}}\n{"title": "Dune"}\n'
+        '{"index": {"_index": "books", "_id": "2"}}\n{"title": "Emma"}\n'
+    )
     proc, url = start("--load", str(data), "--verbose", "--version", "8.15.0")
     try:
         status, body = get(f"{url}/books/_count")
@@ -81,8 +85,11 @@ def test_load_failures_name_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.ndjson"
     bad.write_text('{"index": {"_index": "Upper"}}\n{"a": 1}\n')
     proc = subprocess.run(
-        [sys.executable, "-m", "esbackend.fakes._cli", "serve", "--port", "0", "--load",
-         str(bad)], capture_output=True, text=True, timeout=30)
+        [sys.executable, "-m", "esbackend.fakes._cli", "serve", "--port", "0", "--load", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert proc.returncode != 0
     assert "bad.ndjson: 1 item(s) failed" in proc.stderr
     assert "must be lowercase" in proc.stderr

@@ -23,8 +23,9 @@ def url(cluster: FakeCluster) -> Iterator[str]:
         yield base
 
 
-def request(url: str, method: str = "GET", body: bytes | None = None,
-            headers: dict[str, str] | None = None) -> tuple[int, Any, bytes]:
+def request(
+    url: str, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any, bytes]:
     req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
@@ -49,8 +50,10 @@ def raw(url: str, data: bytes, *, shutdown: bool = False) -> bytes:
             if not chunk:
                 break
             chunks.append(chunk)
-            if b"\r\n\r\n" in b"".join(chunks) and b"connection: close" not in b"".join(
-                    chunks).lower():
+            if (
+                b"\r\n\r\n" in b"".join(chunks)
+                and b"connection: close" not in b"".join(chunks).lower()
+            ):
                 break
         return b"".join(chunks)
 
@@ -64,8 +67,9 @@ def test_the_real_client_over_http(url: str) -> None:
 
 
 def test_plain_http_status_headers_and_bodies(url: str) -> None:
-    status, headers, body = request(f"{url}/t/_doc/1", "PUT", b'{"a": 1}',
-                                    {"content-type": "application/json"})
+    status, headers, body = request(
+        f"{url}/t/_doc/1", "PUT", b'{"a": 1}', {"content-type": "application/json"}
+    )
     assert status == 201
     assert headers["X-Elastic-Product"] == "Elasticsearch"
     assert headers["content-type"] == "application/json"
@@ -79,8 +83,11 @@ def test_plain_http_status_headers_and_bodies(url: str) -> None:
 
 def test_gzip_both_ways(url: str) -> None:
     status, headers, body = request(
-        f"{url}/t/_doc/1", "PUT", gzip.compress(b'{"zipped": true}'),
-        {"content-type": "application/json", "content-encoding": "gzip"})
+        f"{url}/t/_doc/1",
+        "PUT",
+        gzip.compress(b'{"zipped": true}'),
+        {"content-type": "application/json", "content-encoding": "gzip"},
+    )
     assert status == 201
     status, headers, body = request(f"{url}/t/_doc/1", headers={"accept-encoding": "gzip"})
     assert headers["content-encoding"] == "gzip"
@@ -91,9 +98,13 @@ def test_gzip_both_ways(url: str) -> None:
 
 def test_chunked_request_body(url: str) -> None:
     payload = b'{"chunked": 1}'
-    data = (b"PUT /t/_doc/1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-            + f"{len(payload):x}\r\n".encode() + payload + b"\r\n0\r\n\r\n")
+    data = (
+        b"PUT /t/_doc/1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + f"{len(payload):x}\r\n".encode()
+        + payload
+        + b"\r\n0\r\n\r\n"
+    )
     answer = raw(url, data)
     assert answer.startswith(b"HTTP/1.1 201")
 
@@ -126,7 +137,7 @@ def test_require_auth(clock: Any) -> None:
 def test_bad_requests_get_elasticsearch_shaped_400s(url: str, data: bytes) -> None:
     answer = raw(url, data)
     head, _, body = answer.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 400") or head.startswith(b"HTTP/1.0 400")
+    assert head.startswith((b"HTTP/1.1 400", b"HTTP/1.0 400"))
     error = json.loads(body)
     assert error["status"] == 400
     assert error["error"]["root_cause"]
@@ -134,30 +145,33 @@ def test_bad_requests_get_elasticsearch_shaped_400s(url: str, data: bytes) -> No
 
 
 def test_short_body_closes_the_connection_and_the_server_survives(url: str) -> None:
-    answer = raw(url, b"PUT /t/_doc/1 HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"a\"",
-                 shutdown=True)
+    answer = raw(url, b'PUT /t/_doc/1 HTTP/1.1\r\nContent-Length: 100\r\n\r\n{"a"', shutdown=True)
     assert answer == b""
     assert request(f"{url}/t/_doc/1")[0] == 404  # nothing half-written
 
 
 def test_invalid_utf8_json_is_a_400(url: str) -> None:
-    status, _, body = request(f"{url}/t/_doc/1", "PUT", b'{"a": "\xff\xfe"}',
-                              {"content-type": "application/json"})
+    status, _, body = request(
+        f"{url}/t/_doc/1", "PUT", b'{"a": "\xff\xfe"}', {"content-type": "application/json"}
+    )
     assert status == 400
     assert json.loads(body)["error"]["type"] == "document_parsing_exception"
 
 
-def test_errors_in_the_server_thread_reach_the_caller(cluster: FakeCluster,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_errors_in_the_server_thread_reach_the_caller(
+    cluster: FakeCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(*args: object) -> None:
         raise RuntimeError("boom in the server thread")
 
-    with pytest.raises(RuntimeError, match="boom in the server thread"):  # noqa: PT012
-        with serve(cluster) as base:
+    answers = []
+    with pytest.raises(RuntimeError, match="boom in the server thread"):
+        with serve(cluster) as base:  # noqa: SIM117 (the error surfaces as the block ends)
             monkeypatch.setattr(cluster, "_handle", broken)
-            status, _, body = request(f"{base}/")
-            assert status == 500
-            assert "boom in the server thread" in json.loads(body)["error"]["reason"]
+            answers.append(request(f"{base}/"))
+    status, _, body = answers[0]
+    assert status == 500
+    assert "boom in the server thread" in json.loads(body)["error"]["reason"]
 
 
 def test_concurrent_clients_lose_nothing(url: str) -> None:
