@@ -165,10 +165,14 @@ def test_errors_in_the_server_thread_reach_the_caller(
         raise RuntimeError("boom in the server thread")
 
     answers = []
-    with pytest.raises(RuntimeError, match="boom in the server thread"):
-        with serve(cluster) as base:  # noqa: SIM117 (the error surfaces as the block ends)
+
+    def serve_one_request() -> None:
+        with serve(cluster) as base:
             monkeypatch.setattr(cluster, "_handle", broken)
             answers.append(request(f"{base}/"))
+
+    with pytest.raises(RuntimeError, match="boom in the server thread"):
+        serve_one_request()  # the error surfaces as the serve() block ends
     status, _, body = answers[0]
     assert status == 500
     assert "boom in the server thread" in json.loads(body)["error"]["reason"]
