@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, overload
 
+import elastic_transport
 from elastic_transport import ApiResponseMeta, BaseNode, HttpHeaders, NodeConfig
 from elastic_transport._node import BaseAsyncNode, NodeApiResponse
 from elastic_transport.client_utils import DEFAULT, DefaultType
 
-from . import _errors as err
 from ._engine import Engine
-from ._rest import DEFAULT_VERSION, Protocol, Response
+from ._faults import FaultPlan, Injected, status_error
+from ._rest import DEFAULT_VERSION, Protocol, Request, Response
 
 if TYPE_CHECKING:
     from elasticsearch import AsyncElasticsearch, Elasticsearch
@@ -24,12 +26,17 @@ __all__ = ["FakeCluster", "RequestRecord"]
 
 @dataclass(slots=True)
 class RequestRecord:
-    """One attempt that reached the fake: what was asked and what was answered."""
+    """One attempt that reached the fake: what was asked and what was answered.
+
+    ``status`` is None when no HTTP answer was given (an injected timeout or connection
+    error); ``fault`` names the injected fault that hit the attempt (``"503"``,
+    ``"timeout"``, ``"connection"``, ``"latency"``), if any.
+    """
 
     method: str
     path: str
     api: str | None
-    status: int
+    status: int | None
     params: Mapping[str, str]
     index: str | None
     id: str | None
@@ -104,6 +111,7 @@ class FakeCluster:
         self.protocol = Protocol(self.engine, version, cluster_name)
         self.protocol.credentials = require_auth
         self.requests = RequestLog()
+        self.faults = FaultPlan()
         self.node_class: type[BaseNode] = type("FakeNode", (_FakeNode,), {"cluster": self})
         self.async_node_class: type[BaseAsyncNode] = type(
             "AsyncFakeNode", (_AsyncFakeNode,), {"cluster": self}
@@ -136,38 +144,135 @@ class FakeCluster:
             self.engine.refresh(self.engine.resolve(index, expand_wildcards="all"))
 
     def reset(self) -> None:
-        """Forget every index, setting and logged request."""
+        """Forget every index, setting, logged request and fault rule."""
         self.engine.reset()
         self.requests.clear()
+        self.faults.clear()
 
-    # -- the adapter-facing entry point ------------------------------------------------
+    # -- the adapter-facing entry points -----------------------------------------------
+    #
+    # An attempt goes: _begin (route it, ask the fault plan), the adapter waits out any
+    # injected delay its own way (sleep, asyncio, a socket), then _complete (answer an injected
+    # status or raise NetworkFault, else run it). Every attempt is logged exactly once.
 
     def handle(
         self, method: str, target: str, body: bytes | None, headers: Mapping[str, str]
     ) -> Response:
-        """Run one request (any header-name case) through the protocol; log and answer it."""
+        """Run one request (any header-name case) through faults and protocol; log it."""
         return self._handle(method, target, body, {k.lower(): v for k, v in headers.items()})
 
     def _handle(
         self, method: str, target: str, body: bytes | None, headers: Mapping[str, str]
     ) -> Response:
-        request, response = self.protocol.handle(method, target, body, headers)
+        attempt = self._begin(method, target, headers)
+        delay = self._delay(attempt, None)
+        if delay:
+            time.sleep(delay)
+        return self._complete(attempt, body)
+
+    def _begin(self, method: str, target: str, headers: Mapping[str, str]) -> Attempt:
+        request, early = self.protocol.begin(method, target, headers)
+        path = request.path if request is not None else target.partition("?")[0]
+        injected = None
+        if self.faults:
+            injected = self.faults.decide(
+                method,
+                path,
+                request.api if request else None,
+                request.index if request else None,
+                request.doc_id if request else None,
+            )
+        return Attempt(method, path, request, early, injected)
+
+    def _delay(self, attempt: Attempt, timeout: float | None) -> float:
+        """Seconds to hold this attempt; raises NetworkFault when that outlasts ``timeout``."""
+        injected = attempt.injected
+        if injected is None or not injected.delay:
+            return 0.0
+        if timeout is not None and injected.delay > timeout:
+            self._record(attempt, None, injected.rule.label)
+            raise NetworkFault("timeout")
+        return injected.delay
+
+    def _complete(self, attempt: Attempt, body: bytes | None) -> Response:
+        injected = attempt.injected
+        fault = injected.rule.label if injected is not None else None
+        if injected is not None and injected.status is not None:
+            request = attempt.request
+            error = status_error(
+                injected.status,
+                attempt.path,
+                request.api if request else None,
+                request.index if request else None,
+            )
+            content_type = request.content_type if request is not None else "application/json"
+            response = self.protocol.error(error, content_type, head=attempt.method == "HEAD")
+            self._record(attempt, response.status, fault)
+            return response
+        if injected is not None and injected.network is not None:
+            self._record(attempt, None, fault)
+            raise NetworkFault(injected.network)
+        if attempt.request is None:
+            assert attempt.early is not None
+            response = attempt.early
+        else:
+            response = self.protocol.execute(attempt.request, body)
+        self._record(attempt, response.status, fault)
+        return response
+
+    def _record(self, attempt: Attempt, status: int | None, fault: str | None) -> None:
+        request = attempt.request
         if request is None:
             record = RequestRecord(
-                method, target.partition("?")[0], None, response.status, {}, None, None
+                attempt.method, attempt.path, None, status, {}, None, None, fault
             )
         else:
             record = RequestRecord(
-                method,
+                attempt.method,
                 request.path,
                 request.api,
-                response.status,
+                status,
                 request.params,
                 request.index,
                 request.doc_id,
+                fault,
             )
         self.requests.append(record)
-        return response
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One request on its way through a cluster: routed, and what the fault plan decided."""
+
+    method: str
+    path: str
+    request: Request | None
+    early: Response | None
+    injected: Injected | None
+
+
+class NetworkFault(Exception):
+    """An injected network failure; each adapter turns it into its own kind of failure."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+    def transport_error(self) -> elastic_transport.TransportError:
+        """A new elastic_transport exception (re-raising one instance recurses in the client)."""
+        if self.kind == "timeout":
+            return elastic_transport.ConnectionTimeout(
+                "Connection timed out (injected by an esbackend fault plan)"
+            )
+        return elastic_transport.ConnectionError(
+            "Connection refused (injected by an esbackend fault plan)"
+        )
+
+
+def _timeout(config: NodeConfig, request_timeout: DefaultType | float | None) -> float | None:
+    if request_timeout is DEFAULT:
+        return config.request_timeout
+    return request_timeout
 
 
 def _lower_headers(base: HttpHeaders, extra: HttpHeaders | None) -> dict[str, str]:
@@ -205,9 +310,18 @@ class _FakeNode(BaseNode):
         request_timeout: DefaultType | float | None = DEFAULT,
     ) -> NodeApiResponse:
         started = time.perf_counter()
-        response = self.cluster._handle(
-            method, self.path_prefix + target, body, _lower_headers(self.headers, headers)
+        cluster = self.cluster
+        attempt = cluster._begin(
+            method, self.path_prefix + target, _lower_headers(self.headers, headers)
         )
+        try:
+            if attempt.injected is not None:
+                delay = cluster._delay(attempt, _timeout(self.config, request_timeout))
+                if delay:
+                    time.sleep(delay)
+            response = cluster._complete(attempt, body)
+        except NetworkFault as fault:
+            raise fault.transport_error() from None
         return NodeApiResponse(_meta(self, response, started), response.body)
 
 
@@ -226,13 +340,19 @@ class _AsyncFakeNode(BaseAsyncNode):
         request_timeout: DefaultType | float | None = DEFAULT,
     ) -> NodeApiResponse:
         started = time.perf_counter()
-        response = self.cluster._handle(
-            method, self.path_prefix + target, body, _lower_headers(self.headers, headers)
+        cluster = self.cluster
+        attempt = cluster._begin(
+            method, self.path_prefix + target, _lower_headers(self.headers, headers)
         )
+        try:
+            if attempt.injected is not None:
+                delay = cluster._delay(attempt, _timeout(self.config, request_timeout))
+                if delay:
+                    await asyncio.sleep(delay)
+            response = cluster._complete(attempt, body)
+        except NetworkFault as fault:
+            raise fault.transport_error() from None
         return NodeApiResponse(_meta(self, response, started), response.body)
 
     async def close(self) -> None:  # type: ignore[override]
         return None
-
-
-_ = err

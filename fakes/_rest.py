@@ -398,11 +398,12 @@ class Protocol:
         request.handler = getattr(Protocol, handler_name)
         return request
 
-    def handle(
-        self, method: str, target: str, body: bytes | None, headers: Mapping[str, str]
-    ) -> tuple[Request | None, Response]:
-        """Route and run one request; every outcome is an Elasticsearch-shaped response.
+    def begin(
+        self, method: str, target: str, headers: Mapping[str, str]
+    ) -> tuple[Request | None, Response | None]:
+        """Negotiate, authenticate and route one request, touching no state.
 
+        Returns the routed request, or None and the error response to send instead.
         ``headers`` must have lower-case names (adapters normalise them).
         """
         try:
@@ -416,6 +417,16 @@ class Protocol:
         except err.EsError as exc:
             return None, self.error(exc, content_type, head=method == "HEAD")
         request.content_type = content_type
+        return request, None
+
+    def handle(
+        self, method: str, target: str, body: bytes | None, headers: Mapping[str, str]
+    ) -> tuple[Request | None, Response]:
+        """Route and run one request; every outcome is an Elasticsearch-shaped response."""
+        request, early = self.begin(method, target, headers)
+        if request is None:
+            assert early is not None
+            return None, early
         return request, self.execute(request, body)
 
     def execute(self, request: Request, body: bytes | None) -> Response:

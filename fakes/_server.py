@@ -8,6 +8,7 @@ Elasticsearch's error shape, or a closed connection, while the server keeps serv
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import logging
 import socket
@@ -21,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from . import _errors as err
-from ._cluster import FakeCluster
+from ._cluster import FakeCluster, NetworkFault
 from ._rest import dumps
 
 log = logging.getLogger("esbackend.fakes.server")
@@ -116,8 +117,17 @@ class _Handler(BaseHTTPRequestHandler):
             except (OSError, EOFError, zlib.error):
                 self.send_error(400, "request body is not valid gzip")
                 return
+        cluster = self.server.cluster
         try:
-            response = self.server.cluster._handle(self.command, self.path, body, headers)
+            attempt = cluster._begin(self.command, self.path, headers)
+            # An injected delay is real here: the client's own timeout decides what happens.
+            delay = cluster._delay(attempt, None)
+            if delay and self.server.stopping.wait(delay):
+                return
+            response = cluster._complete(attempt, body)
+        except NetworkFault as fault:
+            self._drop(fault.kind)
+            return
         except BaseException as exc:  # a bug in the fake: answer 500, re-raise in the caller
             self.server.errors.append(exc)
             self.send_error(500, f"the fake failed: {exc!r}")
@@ -143,6 +153,14 @@ class _Handler(BaseHTTPRequestHandler):
                 (time.perf_counter() - started) * 1000,
             )
 
+    def _drop(self, kind: str) -> None:
+        """An injected network fault: hang up at once, or go silent past any client timeout."""
+        self.close_connection = True
+        if kind == "timeout":
+            self.server.stopping.wait(self.server.hold)
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _handle_any
 
 
@@ -153,6 +171,9 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], cluster: FakeCluster, verbose: bool) -> None:
         self.cluster = cluster
         self.verbose = verbose
+        self.stopping = threading.Event()
+        # How long an injected "timeout" keeps the client waiting with no answer.
+        self.hold = 30.0
         self.errors: list[BaseException] = []
         super().__init__(address, _Handler)
 
@@ -196,6 +217,7 @@ class FakeServer:
         self._server.server_close()
 
     def stop(self) -> None:
+        self._server.stopping.set()
         self._server.shutdown()
         self._server.server_close()
         if self._thread.is_alive():

@@ -88,7 +88,7 @@ def chord_cost(kind: str, parts: int) -> tuple[int, list[str]]:
     node = hooked_node(cluster.node_class, record)
     builtin_backend_class(node)
     backend_class = {
-        "builtin": "backend_helpers:BuiltinOnFake",
+        "builtin": "tests.backend.backend_helpers:BuiltinOnFake",
         "ours": "esbackend._backend:ElasticsearchBackend",
     }[kind]
     app = make_app(
