@@ -168,7 +168,7 @@ def test_errors_in_the_server_thread_reach_the_caller(
 
     def serve_one_request() -> None:
         with serve(cluster) as base:
-            monkeypatch.setattr(cluster, "_handle", broken)
+            monkeypatch.setattr(cluster.protocol, "execute", broken)
             answers.append(request(f"{base}/"))
 
     with pytest.raises(RuntimeError, match="boom in the server thread"):
