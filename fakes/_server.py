@@ -200,6 +200,10 @@ class FakeServer:
             target=self._server.serve_forever, name="esbackend-fake-server", daemon=True
         )
 
+    def serve(self, cluster: FakeCluster) -> None:
+        """Answer from now on with ``cluster`` (one server, a fresh cluster per test)."""
+        self._server.cluster = cluster
+
     @property
     def errors(self) -> list[BaseException]:
         """Exceptions raised inside the server thread (a bug in the fake, not in your code)."""
