@@ -23,9 +23,15 @@ def _pytest(session: nox.Session, *default_args: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The default test run, on the interpreter that runs nox."""
+    """The default test run, on the interpreter that runs nox.
+
+    Elastic's YAML REST tests run twice: through the fake's node class (with everything
+    else) and over real HTTP through the emulator.
+    """
     _install(session)
     _pytest(session)
+    if not session.posargs:
+        _pytest(session, "tests/conformance", "--es-target=emulator", "-q")
 
 
 @nox.session(python=PYTHONS, default=False)
