@@ -32,6 +32,21 @@ def tests(session: nox.Session) -> None:
     _pytest(session)
     if not session.posargs:
         _pytest(session, "tests/conformance", "--es-target=emulator", "-q")
+        _downstream(session)
+
+
+def _downstream(session: nox.Session) -> None:
+    """The example project's own tests: the plugin's fixtures, no conftest of its own."""
+    session.install("./examples/downstream")
+    with session.chdir("examples/downstream"):
+        session.run("pytest", "-W", "error", "-q")
+
+
+@nox.session(default=False)
+def downstream(session: nox.Session) -> None:
+    """examples/downstream against esbackend installed from its wheel, as a user gets it."""
+    session.install(".", "pytest")
+    _downstream(session)
 
 
 @nox.session(python=PYTHONS, default=False)
