@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._cluster import FakeCluster
+from ._faults import parse_fault_spec
 from ._rest import DEFAULT_VERSION
 from ._server import FakeServer
 
@@ -18,6 +19,14 @@ def _credentials(value: str) -> tuple[str, str]:
     if not sep or not user:
         raise argparse.ArgumentTypeError("expected USER:PASS")
     return user, password
+
+
+def _fault_spec(value: str) -> str:
+    try:
+        parse_fault_spec(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="FILE.ndjson",
         help="bulk-load this file (the _bulk format) at start; repeatable",
+    )
+    serve.add_argument(
+        "--fault",
+        type=_fault_spec,
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="inject a fault, e.g. 503:api=get,times=2 or connection:probability=0.3,seed=7 "
+        "or latency=0.05:api=mget; repeatable, applied in order",
     )
     serve.add_argument(
         "--verbose",
@@ -81,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     cluster = FakeCluster(version=args.es_version, require_auth=args.require_auth)
     for path in args.load:
         print(f"loaded {load(cluster, path)} documents from {path}", file=sys.stderr)
+    for spec in args.fault:
+        cluster.faults.add_spec(spec)
     server = FakeServer(cluster, args.host, args.port, verbose=args.verbose)
     print(
         f"esbackend fake Elasticsearch {args.es_version} listening on {server.url}",

@@ -100,3 +100,21 @@ def test_the_console_script_is_registered() -> None:
 
     (script,) = [e for e in entry_points(group="console_scripts") if e.name == "esbackend"]
     assert script.value == "esbackend.fakes._cli:main"
+
+
+def test_serve_with_faults() -> None:
+    proc, url = start("--fault", "503:api=info,times=1", "--fault", "connection:api=count")
+    try:
+        assert get(f"{url}/")[0] == 503
+        assert get(f"{url}/")[0] == 200
+        # The server hangs up without answering.
+        with pytest.raises((urllib.error.URLError, ConnectionError)):
+            get(f"{url}/_count")
+    finally:
+        stop(proc)
+
+
+def test_bad_fault_specs_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--fault", "teapot"])
+    assert "fault spec 'teapot'" in capsys.readouterr().err
