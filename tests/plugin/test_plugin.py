@@ -1,0 +1,94 @@
+"""The pytest plugin as a downstream project sees it (run in a fresh pytester session)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+
+def run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(test_downstream=source)
+    return pytester.runpytest_subprocess("-W", "error", "-p", "no:cacheprovider", *args)
+
+
+def test_fixtures_work_with_no_conftest(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+        import urllib.request, json
+
+        def test_client(es_client, es_requests):
+            es_client.index(index="t", id="1", document={"a": 1})
+            assert es_client.get(index="t", id="1")["_source"] == {"a": 1}
+            assert es_requests.count("get") == 1
+
+        def test_each_test_gets_a_fresh_cluster(es_client):
+            assert not es_client.indices.exists(index="t")
+
+        def test_url_serves_the_same_cluster(es_cluster, es_url):
+            es_cluster.client().index(index="t", id="1", document={}, refresh=True)
+            with urllib.request.urlopen(es_url + "/t/_count") as resp:
+                assert json.load(resp)["count"] == 1
+
+        def test_faults(es_client, es_faults):
+            es_faults.inject(503, api="info")
+            import elasticsearch, pytest
+            with pytest.raises(elasticsearch.ApiError):
+                es_client.options(max_retries=0).info()
+
+        def test_backend(es_backend):
+            es_backend.store_result("t1", 42, "SUCCESS")
+            assert es_backend.get_task_meta("t1")["result"] == 42
+
+        def test_patch(es_patch):
+            from elasticsearch import Elasticsearch
+            Elasticsearch("http://db.invalid:9200").index(index="p", id="1", document={})
+            assert es_patch.client().exists(index="p", id="1")
+    """,
+    )
+    result.assert_outcomes(passed=6)
+
+
+def test_the_emulator_target(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+        def test_over_http(es_client, es_target, es_requests):
+            assert es_target.kind == "emulator"
+            assert es_target.url.startswith("http://127.0.0.1:")
+            es_client.index(index="t", id="1", document={})
+            assert es_requests.count("index") == 1
+    """,
+        "--es-target=emulator",
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_a_bad_target_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = run(pytester, "def test_x(es_client): pass", "--es-target=mars")
+    assert "--es-target='mars': use one of fake, emulator, docker" in result.stderr.str()
+    assert result.ret != 0
+
+
+def test_version_is_overridable(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest("""
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def es_version():
+            return "8.17.0"
+    """)
+    result = run(
+        pytester,
+        """
+        def test_v(es_cluster):
+            assert es_cluster.version == "8.17.0"
+    """,
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_plugin_options_are_registered(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--help")
+    result.stdout.fnmatch_lines(["*--es-target=TARGET*", "*--es-version=X.Y.Z*", "*--es-reuse*"])
