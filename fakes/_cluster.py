@@ -9,13 +9,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, overload
 
-import elastic_transport
 from elastic_transport import ApiResponseMeta, BaseNode, HttpHeaders, NodeConfig
 from elastic_transport._node import BaseAsyncNode, NodeApiResponse
 from elastic_transport.client_utils import DEFAULT, DefaultType
 
 from ._engine import Engine
-from ._faults import FaultPlan, Injected, status_error
+from ._faults import FaultPlan, Injected, NetworkFault, status_error
 from ._rest import DEFAULT_VERSION, Protocol, Request, Response
 
 if TYPE_CHECKING:
@@ -187,12 +186,13 @@ class FakeCluster:
     def _delay(self, attempt: Attempt, timeout: float | None) -> float:
         """Seconds to hold this attempt; raises NetworkFault when that outlasts ``timeout``."""
         injected = attempt.injected
-        if injected is None or not injected.delay:
+        if injected is None:
             return 0.0
-        if timeout is not None and injected.delay > timeout:
+        try:
+            return injected.hold(timeout)
+        except NetworkFault:
             self._record(attempt, None, injected.rule.label)
-            raise NetworkFault("timeout")
-        return injected.delay
+            raise
 
     def _complete(self, attempt: Attempt, body: bytes | None) -> Response:
         injected = attempt.injected
@@ -251,24 +251,6 @@ class Attempt:
     injected: Injected | None
 
 
-class NetworkFault(Exception):
-    """An injected network failure; each adapter turns it into its own kind of failure."""
-
-    def __init__(self, kind: str) -> None:
-        super().__init__(kind)
-        self.kind = kind
-
-    def transport_error(self) -> elastic_transport.TransportError:
-        """A new elastic_transport exception (re-raising one instance recurses in the client)."""
-        if self.kind == "timeout":
-            return elastic_transport.ConnectionTimeout(
-                "Connection timed out (injected by an esbackend fault plan)"
-            )
-        return elastic_transport.ConnectionError(
-            "Connection refused (injected by an esbackend fault plan)"
-        )
-
-
 def _timeout(config: NodeConfig, request_timeout: DefaultType | float | None) -> float | None:
     if request_timeout is DEFAULT:
         return config.request_timeout
@@ -292,14 +274,41 @@ def _meta(node: BaseNode, response: Response, started: float) -> ApiResponseMeta
     )
 
 
+def _open_attempt(
+    node: _FakeNode | _AsyncFakeNode,
+    method: str,
+    target: str,
+    headers: HttpHeaders | None,
+    request_timeout: DefaultType | float | None,
+) -> tuple[Attempt, float]:
+    """Route an attempt and ask the fault plan; returns it and how long to hold it."""
+    cluster = node.cluster
+    attempt = cluster._begin(
+        method, node.path_prefix + target, _lower_headers(node.headers, headers)
+    )
+    if attempt.injected is None:
+        return attempt, 0.0
+    try:
+        return attempt, cluster._delay(attempt, _timeout(node.config, request_timeout))
+    except NetworkFault as fault:
+        raise fault.transport_error() from None
+
+
+def _close_attempt(
+    node: _FakeNode | _AsyncFakeNode, attempt: Attempt, body: bytes | None, started: float
+) -> NodeApiResponse:
+    try:
+        response = node.cluster._complete(attempt, body)
+    except NetworkFault as fault:
+        raise fault.transport_error() from None
+    return NodeApiResponse(_meta(node, response, started), response.body)
+
+
 class _FakeNode(BaseNode):
     """An elastic_transport node whose network is a FakeCluster (bound per cluster)."""
 
     cluster: ClassVar[FakeCluster]
     _CLIENT_META_HTTP_CLIENT = ("fk", "0.1")
-
-    def __init__(self, config: NodeConfig) -> None:
-        super().__init__(config)
 
     def perform_request(
         self,
@@ -310,19 +319,10 @@ class _FakeNode(BaseNode):
         request_timeout: DefaultType | float | None = DEFAULT,
     ) -> NodeApiResponse:
         started = time.perf_counter()
-        cluster = self.cluster
-        attempt = cluster._begin(
-            method, self.path_prefix + target, _lower_headers(self.headers, headers)
-        )
-        try:
-            if attempt.injected is not None:
-                delay = cluster._delay(attempt, _timeout(self.config, request_timeout))
-                if delay:
-                    time.sleep(delay)
-            response = cluster._complete(attempt, body)
-        except NetworkFault as fault:
-            raise fault.transport_error() from None
-        return NodeApiResponse(_meta(self, response, started), response.body)
+        attempt, delay = _open_attempt(self, method, target, headers, request_timeout)
+        if delay:
+            time.sleep(delay)
+        return _close_attempt(self, attempt, body, started)
 
 
 class _AsyncFakeNode(BaseAsyncNode):
@@ -340,19 +340,10 @@ class _AsyncFakeNode(BaseAsyncNode):
         request_timeout: DefaultType | float | None = DEFAULT,
     ) -> NodeApiResponse:
         started = time.perf_counter()
-        cluster = self.cluster
-        attempt = cluster._begin(
-            method, self.path_prefix + target, _lower_headers(self.headers, headers)
-        )
-        try:
-            if attempt.injected is not None:
-                delay = cluster._delay(attempt, _timeout(self.config, request_timeout))
-                if delay:
-                    await asyncio.sleep(delay)
-            response = cluster._complete(attempt, body)
-        except NetworkFault as fault:
-            raise fault.transport_error() from None
-        return NodeApiResponse(_meta(self, response, started), response.body)
+        attempt, delay = _open_attempt(self, method, target, headers, request_timeout)
+        if delay:
+            await asyncio.sleep(delay)
+        return _close_attempt(self, attempt, body, started)
 
     async def close(self) -> None:  # type: ignore[override]
         return None

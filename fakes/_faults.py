@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import elastic_transport
+
 from . import _errors as err
 
 if TYPE_CHECKING:
@@ -167,6 +169,30 @@ class Injected:
     delay: float = 0.0
     status: int | None = None
     network: str | None = None  # "timeout" or "connection"
+
+    def hold(self, timeout: float | None) -> float:
+        """Seconds to delay the attempt; a delay the client would not wait out is a timeout."""
+        if timeout is not None and self.delay > timeout:
+            raise NetworkFault("timeout")
+        return self.delay
+
+
+class NetworkFault(Exception):
+    """An injected network failure; each adapter turns it into its own kind of failure."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+    def transport_error(self) -> elastic_transport.TransportError:
+        """A new elastic_transport exception (re-raising one instance recurses in the client)."""
+        if self.kind == "timeout":
+            return elastic_transport.ConnectionTimeout(
+                "Connection timed out (injected by an esbackend fault plan)"
+            )
+        return elastic_transport.ConnectionError(
+            "Connection refused (injected by an esbackend fault plan)"
+        )
 
 
 class FaultPlan:

@@ -11,7 +11,7 @@ from elastic_transport._node import NodeApiResponse
 from elastic_transport.client_utils import DEFAULT, DefaultType
 
 from . import _errors as err
-from ._faults import FaultPlan, status_error
+from ._faults import FaultPlan, NetworkFault, status_error
 
 if TYPE_CHECKING:
     from ._cluster import RequestLog
@@ -38,7 +38,7 @@ def wrap_node_class(
     node_class: type[BaseNode], plan: FaultPlan, log: RequestLog | None = None
 ) -> type[BaseNode]:
     """``node_class`` with ``plan`` applied first; attempts go to ``log`` when given."""
-    from ._cluster import NetworkFault, RequestRecord, _timeout
+    from ._cluster import RequestRecord, _timeout
 
     def perform_request(
         self: BaseNode,
@@ -64,10 +64,9 @@ def wrap_node_class(
         timeout = _timeout(self.config, request_timeout)
         fault = injected.rule.label
         try:
-            if injected.delay:
-                if timeout is not None and injected.delay > timeout:
-                    raise NetworkFault("timeout")
-                time.sleep(injected.delay)
+            delay = injected.hold(timeout)
+            if delay:
+                time.sleep(delay)
             if injected.network is not None:
                 raise NetworkFault(injected.network)
         except NetworkFault as exc:

@@ -22,7 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from . import _errors as err
-from ._cluster import FakeCluster, NetworkFault
+from ._cluster import FakeCluster
+from ._faults import NetworkFault
 from ._rest import dumps
 
 log = logging.getLogger("esbackend.fakes.server")

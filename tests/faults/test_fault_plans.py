@@ -157,3 +157,28 @@ def test_bad_specs_are_refused(spec: str) -> None:
 def test_bad_rules_are_refused(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError, match=r"must|needs"):
         FaultPlan().inject(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_plan_in_front_of_a_real_node_class(es_cluster: FakeCluster) -> None:
+    """plan.wrap() puts faults before any real cluster; here the emulator plays that cluster."""
+    from elastic_transport import Urllib3HttpNode
+
+    from esbackend.fakes import serve
+
+    plan, log = FaultPlan(), RequestLog()
+    with serve(es_cluster) as url:
+        client = Elasticsearch(url, node_class=plan.wrap(Urllib3HttpNode, log), max_retries=2)
+        client.index(index="celery", id="1", document={"a": 1})
+        plan.inject(503, api="get", times=2)
+        assert client.get(index="celery", id="1")["_source"] == {"a": 1}
+        plan.inject("connection", api="info")
+        with pytest.raises(elastic_transport.ConnectionError):
+            client.info()
+        client.close()
+    assert [(r.api, r.status, r.fault) for r in log] == [
+        ("index", 201, None),
+        ("get", 503, "503"), ("get", 503, "503"), ("get", 200, None),
+        ("info", None, "connection"), ("info", None, "connection"), ("info", None, "connection"),
+    ]
+    # Injected attempts never reached the cluster behind the node.
+    assert es_cluster.requests.apis() == ["index", "get"]

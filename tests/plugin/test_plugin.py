@@ -92,3 +92,31 @@ def test_version_is_overridable(pytester: pytest.Pytester) -> None:
 def test_plugin_options_are_registered(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--help")
     result.stdout.fnmatch_lines(["*--es-target=TARGET*", "*--es-version=X.Y.Z*", "*--es-reuse*"])
+
+
+def test_a_running_cluster_by_url(pytester: pytest.Pytester) -> None:
+    """``--es-target=URL``: unique index names, faults in front of the cluster, cleanup after."""
+    from esbackend.fakes import FakeCluster, serve
+
+    cluster = FakeCluster()
+    pytester.makepyfile(test_remote="""
+        import elasticsearch, pytest
+
+        def test_remote(es_client, es_index, es_faults, es_requests, es_target):
+            assert es_target.kind == "remote"
+            assert es_index.startswith("esbackend-test-")
+            es_client.index(index=es_index, id="1", document={"a": 1})
+            es_faults.inject(503, api="get", times=1)
+            assert es_client.get(index=es_index, id="1")["found"]
+            assert es_requests.count("get") == 2
+
+        def test_backend(es_backend, es_index):
+            es_backend.store_result("t", 1, "SUCCESS")
+            assert es_backend.index == es_index
+    """)
+    with serve(cluster) as url:
+        result = pytester.runpytest_inprocess("-p", "no:cacheprovider", f"--es-target={url}")
+    result.assert_outcomes(passed=2)
+    # Every test's index was deleted afterwards; only what reached the cluster is logged there.
+    assert cluster.engine.indices == {}
+    assert cluster.requests.count("get") == 1  # the injected 503 never reached the cluster
