@@ -142,6 +142,11 @@ class FakeCluster:
         with self.engine.lock:
             self.engine.refresh(self.engine.resolve(index, expand_wildcards="all"))
 
+    @property
+    def errors(self) -> list[Exception]:
+        """Exceptions the fake itself raised while answering (answered as 500s): its bugs."""
+        return self.protocol.failures
+
     def reset(self) -> None:
         """Forget every index, setting, logged request and fault rule."""
         self.engine.reset()

@@ -416,11 +416,14 @@ class Compiler:
 
 def _minimum_should_match(spec: Any, clauses: int) -> int:
     text = str(spec).strip()
-    if text.endswith("%"):
-        pct = int(text[:-1])
-        count = clauses * abs(pct) // 100
-        return count if pct >= 0 else clauses - count
-    value = int(text)
+    try:
+        if text.endswith("%"):
+            pct = int(text[:-1])
+            count = clauses * abs(pct) // 100
+            return count if pct >= 0 else clauses - count
+        value = int(text)
+    except ValueError:
+        raise err.parse_error(f"[bool] malformed minimum_should_match [{spec}]") from None
     return value if value >= 0 else max(clauses + value, 0)
 
 

@@ -86,16 +86,10 @@ class Request:
             f"Failed to parse value [{value}] as only [true] or [false] are allowed."
         )
 
-    def number(self, name: str, default: int | None = None) -> int | None:
+    def number(self, name: str, default: Any = None) -> int | None:
+        """An integer parameter (``default`` when absent; it may come from the body)."""
         value = self.params.get(name)
-        if value is None or value == "":
-            return default
-        try:
-            return int(value)
-        except ValueError:
-            raise err.illegal_argument(
-                f"Failed to parse int parameter [{name}] with value [{value}]"
-            ) from None
+        return _integer(name, default if value is None or value == "" else value)
 
     def refresh(self) -> str:
         """``true``, ``wait_for`` or ``false``; an empty value means ``true``."""
@@ -225,17 +219,48 @@ def _write_result(index: Index, doc: Doc, result: str, forced: bool) -> dict[str
     return out
 
 
+def _expect_object(value: Any, what: str) -> dict[str, Any]:
+    """``value`` when it is a JSON object; else the 400 Elasticsearch's parser answers."""
+    if not isinstance(value, dict):
+        raise err.parse_error(f"[{what}] must be an object, found [{_json_kind(value)}]")
+    return value
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "START_ARRAY"
+    if isinstance(value, str):
+        return "VALUE_STRING"
+    if isinstance(value, bool):
+        return "VALUE_BOOLEAN"
+    if value is None:
+        return "VALUE_NULL"
+    return "VALUE_NUMBER"
+
+
+def _integer(name: str, value: Any) -> int | None:
+    """A whole-number parameter or body field; None when absent; a 400 when it is not one."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise err.illegal_argument(f"Failed to parse int parameter [{name}] with value [{value}]")
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise err.illegal_argument(
+            f"Failed to parse int parameter [{name}] with value [{value}]"
+        ) from None
+
+
 def _version_params(req: Request | Mapping[str, Any], create: bool = False) -> dict[str, Any]:
     """``version``/``version_type``/``if_seq_no``/``if_primary_term``, validated."""
     get = req.params.get if isinstance(req, Request) else req.get
     version_type = str(get("version_type") or "internal")
     if version_type not in ("internal", "external", "external_gte", "force"):
         raise err.illegal_argument(f"No version type match [{version_type}]")
-    raw_version = get("version")
-    version = int(raw_version) if raw_version not in (None, "") else None
-    seq, term = get("if_seq_no"), get("if_primary_term")
-    if_seq_no = int(seq) if seq not in (None, "") else None
-    if_primary_term = int(term) if term not in (None, "") else None
+    version = _integer("version", get("version"))
+    if_seq_no = _integer("if_seq_no", get("if_seq_no"))
+    if_primary_term = _integer("if_primary_term", get("if_primary_term"))
     problems = []
     if create and version_type != "internal":
         problems.append("create operations only support internal versioning. use index instead")
@@ -370,6 +395,7 @@ class Protocol:
         self.router = Router()
         self._negotiated: dict[tuple[str, str], str] = {}
         self.credentials: tuple[str, str] | None = None
+        self.failures: list[Exception] = []
 
     def _authenticate(self, path: str, authorization: str | None) -> None:
         """Basic authentication, when the cluster requires it (security enabled)."""
@@ -437,6 +463,14 @@ class Protocol:
                 result = request.handler(self, request, body)
         except err.EsError as exc:
             return self.error(exc, content_type, head=request.method == "HEAD")
+        except Exception as exc:
+            # A bug in the fake, not in the caller's request: answer 500 and keep it for
+            # FakeCluster.errors, so tests (and the HTTP server) can re-raise it.
+            self.failures.append(exc)
+            error = err.EsError(
+                500, "esbackend_fake_exception", f"the fake failed on this request: {exc!r}"
+            )
+            return self.error(error, content_type, head=request.method == "HEAD")
         status = 200
         if isinstance(result, tuple):
             status, result = result
@@ -603,9 +637,16 @@ class Protocol:
     @route("PUT", "/_cluster/settings", api="cluster.put_settings")
     def cluster_put_settings(self, req: Request, body: bytes | None) -> Any:
         payload = _object_body(body, "cluster.put_settings", required=True)
-        for scope in ("persistent", "transient"):
-            changes = payload.get(scope) or {}
-            flat = _flatten_plain(changes)
+        unknown = set(payload) - {"persistent", "transient"}
+        if unknown:
+            raise err.parse_error(
+                f"request body for [cluster.put_settings] does not support [{sorted(unknown)[0]}]"
+            )
+        scopes = {
+            scope: _flatten_plain(_expect_object(payload.get(scope) or {}, scope))
+            for scope in ("persistent", "transient")
+        }
+        for scope, flat in scopes.items():
             for key, value in flat.items():
                 if value is None:
                     self.engine.cluster_settings[scope].pop(key, None)
@@ -867,27 +908,37 @@ class Protocol:
     @route("POST", "/_aliases", api="indices.update_aliases")
     def indices_update_aliases(self, req: Request, body: bytes | None) -> Any:
         payload = _object_body(body, "indices.update_aliases", required=True)
-        for action in payload.get("actions", []):
+        actions = payload.get("actions")
+        if not isinstance(actions, list) or not actions:
+            raise err.action_validation("no actions specified")
+        # Check every action before applying any: the request is atomic in Elasticsearch.
+        plan: list[tuple[str, list[Index], list[str], dict[str, Any]]] = []
+        for action in actions:
+            if not isinstance(action, dict) or len(action) != 1:
+                raise err.parse_error("[aliases] an action must be an object with one key")
             ((kind, spec),) = action.items()
+            if kind not in ("add", "remove", "remove_index") or not isinstance(spec, dict):
+                raise err.parse_error(f"[aliases] unknown action or malformed [{kind}]")
             names = _list_param(spec.get("indices", spec.get("index")))
-            indices = self.engine.resolve(names)
+            if not names:
+                raise err.action_validation("One of [index] or [indices] is required")
             alias_names = _list_param(spec.get("aliases", spec.get("alias")))
+            if kind != "remove_index" and not alias_names:
+                raise err.action_validation("One of [alias] or [aliases] is required")
+            extra = {
+                k: v for k, v in spec.items() if k not in ("index", "indices", "alias", "aliases")
+            }
+            plan.append((kind, self.engine.resolve(names), alias_names, extra))
+        for kind, indices, alias_names, extra in plan:
             if kind == "add":
-                extra = {
-                    k: v
-                    for k, v in spec.items()
-                    if k not in ("index", "indices", "alias", "aliases")
-                }
                 for alias in alias_names:
                     self.engine.put_alias(indices, alias, extra)
             elif kind == "remove":
                 for index in indices:
                     for alias in alias_names:
                         index.aliases.pop(alias, None)
-            elif kind == "remove_index":
-                self.engine.delete_indices(indices)
             else:
-                raise err.parse_error(f"Unknown action [{kind}]")
+                self.engine.delete_indices(indices)
         return {"acknowledged": True, "errors": False}
 
     @route(
@@ -1073,6 +1124,12 @@ class Protocol:
                 "painless); use [doc] or optimistic concurrency control instead"
             )
         doc_part = payload.get("doc")
+        for field_name in ("doc", "upsert"):
+            if field_name in payload and not isinstance(payload[field_name], dict):
+                raise err.x_content_parse(
+                    f"[1:2] [UpdateRequest] failed to parse field [{field_name}]",
+                    caused_by=err.parse_error(f"[{field_name}] must be an object"),
+                )
         if doc_part is None and "upsert" not in payload:
             raise err.action_validation("script or doc is missing")
         versioning = _version_params(params)
@@ -1159,9 +1216,15 @@ class Protocol:
             raise err.parse_error(f"unknown parameter [{sorted(unknown)[0]}]")
         specs: list[dict[str, Any]] = []
         if "ids" in payload:
-            specs = [{"_id": i} for i in payload["ids"]]
+            ids = payload["ids"]
+            if not isinstance(ids, list) or any(isinstance(i, (dict, list)) for i in ids):
+                raise err.parse_error("[mget] ids must be an array of values")
+            specs = [{"_id": i} for i in ids]
         elif "docs" in payload:
-            specs = list(payload["docs"])
+            docs = payload["docs"]
+            if not isinstance(docs, list) or not all(isinstance(d, dict) for d in docs):
+                raise err.parse_error("[mget] docs must be an array of objects")
+            specs = list(docs)
         problems = []
         for n, spec in enumerate(specs):
             if spec.get("_index", req.index) is None:
@@ -1235,6 +1298,11 @@ class Protocol:
                 raise err.illegal_argument(
                     f"Malformed action/metadata line [{n}], expected field [create], [delete], "
                     f"[index] or [update] but found [{kind}]"
+                )
+            if meta is not None and not isinstance(meta, dict):
+                raise err.illegal_argument(
+                    f"Malformed action/metadata line [{n}], expected START_OBJECT or END_OBJECT "
+                    f"but found [{_json_kind(meta)}]"
                 )
             source_line = None
             if kind != "delete":
@@ -1438,9 +1506,10 @@ class Protocol:
                     f"[{unsupported}] is not supported by the esbackend fake"
                 )
         indices = self._search_targets(req)
-        size = req.number("size", payload.get("size", 10))
-        start = req.number("from", payload.get("from", 0))
-        assert size is not None and start is not None
+        size = req.number("size", payload.get("size"))
+        start = req.number("from", payload.get("from"))
+        size = 10 if size is None else size
+        start = 0 if start is None else start
         if size < 0:
             raise err.illegal_argument(f"[size] parameter cannot be negative, found [{size}]")
         if start < 0:
@@ -1658,7 +1727,8 @@ def _total(count: int, track: Any) -> dict[str, Any] | None:
         return None
     if track in (True, "true"):
         return {"value": count, "relation": "eq"}
-    limit = DEFAULT_TRACK_TOTAL_HITS if track is None else int(track)
+    limit = DEFAULT_TRACK_TOTAL_HITS if track is None else _integer("track_total_hits", track)
+    assert limit is not None
     if count > limit:
         return {"value": limit, "relation": "gte"}
     return {"value": count, "relation": "eq"}
