@@ -229,9 +229,10 @@ class FakeServer:
             self._thread.join(timeout=5)
 
     def check(self) -> None:
-        """Re-raise the first error the server thread hit, in the calling thread."""
-        if self._server.errors:
-            raise self._server.errors[0]
+        """Re-raise, in the calling thread, the first error the server thread or the fake hit."""
+        errors = [*self._server.errors, *self._server.cluster.errors]
+        if errors:
+            raise errors[0]
 
 
 @contextmanager

@@ -209,3 +209,24 @@ def test_concurrent_clients_lose_nothing(url: str) -> None:
     es = Elasticsearch(url)
     es.indices.refresh(index="load")
     assert es.count(index="load")["count"] == threads * per_thread // 2
+
+
+def test_failures_of_the_fake_itself_are_not_lost(
+    cluster: FakeCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_handler(*args: object) -> None:
+        raise KeyError("bug in a handler")
+
+    monkeypatch.setattr(cluster.protocol.__class__, "info", broken_handler)
+    monkeypatch.setattr(cluster.protocol.router, "cache", {})
+    answers = []
+
+    def serve_one_request() -> None:
+        with serve(cluster) as base:
+            answers.append(request(f"{base}/"))
+
+    with pytest.raises(KeyError, match="bug in a handler"):
+        serve_one_request()
+    status, _, body = answers[0]
+    assert status == 500
+    assert json.loads(body)["error"]["type"] == "esbackend_fake_exception"
