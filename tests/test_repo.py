@@ -60,3 +60,24 @@ def test_importing_the_fake_does_not_import_celery() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT / "tests"
     )
     assert out.stdout.strip() == "False"
+
+
+def _imports(folder: Path) -> set[str]:
+    import ast
+
+    found: set[str] = set()
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module)
+    return found
+
+
+def test_arrows_point_one_way() -> None:
+    """DESIGN.md: the backend never imports the kit; the fake never imports the backend."""
+    fake = _imports(ROOT / "fakes")
+    assert not {m for m in fake if m.startswith(("esbackend", "celery", "kombu", "docker"))}
+    backend = _imports(ROOT / "esbackend")
+    assert not {m for m in backend if m.startswith(("esbackend.fakes", "esbackend.fixtures"))}
