@@ -120,3 +120,39 @@ def test_a_running_cluster_by_url(pytester: pytest.Pytester) -> None:
     # Every test's index was deleted afterwards; only what reached the cluster is logged there.
     assert cluster.engine.indices == {}
     assert cluster.requests.count("get") == 1  # the injected 503 never reached the cluster
+
+
+def test_composes_with_celery_contrib_pytest(pytester: pytest.Pytester) -> None:
+    """Celery's own fixtures (celery_app, celery_worker) next to ours, with no clash."""
+    result = run(pytester, """
+        import pytest
+
+        pytest_plugins = ["celery.contrib.pytest"]
+
+        @pytest.fixture
+        def celery_config(es_celery_config):
+            return {"broker_url": "memory://",
+                    "broker_transport_options": {"polling_interval": 0.01}, **es_celery_config}
+
+        @pytest.fixture
+        def celery_worker_parameters():
+            return {"perform_ping_check": False}
+
+        def test_celery_fixtures_store_in_the_fake(celery_app, celery_worker, es_requests):
+            @celery_app.task(name="double", shared=False)
+            def double(x):
+                return 2 * x
+
+            celery_worker.reload()
+            assert double.delay(21).get(timeout=30, interval=0.01) == 42
+            assert es_requests.count("index") >= 1
+
+        def test_ours_alone(es_celery_app, es_celery_worker):
+            @es_celery_app.task(name="triple", shared=False)
+            def triple(x):
+                return 3 * x
+
+            es_celery_worker.reload()
+            assert triple.delay(2).get(timeout=30, interval=0.01) == 6
+    """)
+    result.assert_outcomes(passed=2)
