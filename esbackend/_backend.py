@@ -28,6 +28,11 @@ from celery.utils.time import get_exponential_backoff_interval
 
 from esbackend._config import ParsedURL, mask_url, parse_url
 
+try:  # optional: decodes responses about twice as fast as the stdlib (see _FastJsonSerializer)
+    import orjson
+except ImportError:  # pragma: no cover - exercised when orjson is absent
+    orjson = None  # type: ignore[assignment]
+
 __all__ = ["INDEX_MAPPING", "RETRYABLE_STATUSES", "ElasticsearchBackend"]
 
 logger = logging.getLogger(__name__)
@@ -61,6 +66,7 @@ INDEX_MAPPING: dict[str, Any] = {
 
 _AUTH_OPTIONS = frozenset({"basic_auth", "api_key", "bearer_auth", "http_auth"})
 _HOST_OPTIONS = frozenset({"hosts", "cloud_id"})
+_SERIALIZER_OPTIONS = frozenset({"serializer", "serializers"})
 
 
 def _timestamp(moment: datetime) -> str:
@@ -79,6 +85,27 @@ def _parse_timestamp(value: object) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+class _FastJsonSerializer(elasticsearch.serializer.JsonSerializer):
+    """The client's JSON serializer, decoding responses with orjson when it is installed.
+
+    Encoding is unchanged (the stdlib). orjson decodes every valid JSON the same way except
+    integers beyond 64 bits (it makes them floats), so this is only used in text mode, where
+    every user value travels inside a JSON string. What orjson rejects (``NaN``, a BOM, lone
+    surrogates) is decoded by the stdlib, as before. Decoding dominates ``mget``: measured in
+    ``bench/`` (``nox -s bench``), 1000 results are ~25% faster.
+    """
+
+    def json_loads(self, data: bytes) -> Any:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return super().json_loads(data)
+
+
+#: The client exposes the decoding hook from elastic-transport 8.13 on.
+_FAST_JSON = orjson is not None and hasattr(elasticsearch.serializer.JsonSerializer, "json_loads")
+
+
 def _text(key: str | bytes) -> str:
     return key.decode() if isinstance(key, bytes) else str(key)
 
@@ -87,6 +114,16 @@ def _describe(exc: BaseException) -> str:
     # Neither the client's exceptions nor ours carry credentials: they never go into
     # the host URLs handed to the client (see ``_client_kwargs``).
     return f"{type(exc).__name__}: {exc}"
+
+
+class _Keys:
+    """The ``client`` Celery < 5.5 expects of a key-value backend (it deletes chord keys)."""
+
+    def __init__(self, backend: ElasticsearchBackend) -> None:
+        self._backend = backend
+
+    def delete(self, key: str | bytes) -> None:
+        self._backend.delete(key)
 
 
 class ElasticsearchBackend(KeyValueStoreBackend):  # type: ignore[misc]
@@ -189,6 +226,8 @@ class ElasticsearchBackend(KeyValueStoreBackend):  # type: ignore[misc]
             kwargs["hosts"] = [f"{self.scheme}://{host}:{port}" for host, port in self.hosts]
         if self.username is not None and not options.keys() & _AUTH_OPTIONS:
             kwargs["basic_auth"] = (self.username, self.password or "")
+        if _FAST_JSON and self.es_save_meta_as_text and not options.keys() & _SERIALIZER_OPTIONS:
+            kwargs["serializer"] = _FastJsonSerializer()
         kwargs.update(options)
         return kwargs
 
@@ -213,6 +252,11 @@ class ElasticsearchBackend(KeyValueStoreBackend):  # type: ignore[misc]
     def server(self, client: elasticsearch.Elasticsearch) -> None:
         self._server = client
         self._server_pid = os.getpid()
+
+    @property
+    def client(self) -> _Keys:
+        """Key operations by name: Celery 5.3/5.4's chord code calls ``client.delete(key)``."""
+        return _Keys(self)
 
     def as_uri(self, include_password: bool = False) -> str:
         """The backend URL, with the password masked unless *include_password*."""
@@ -480,8 +524,20 @@ class ElasticsearchBackend(KeyValueStoreBackend):  # type: ignore[misc]
         with contextlib.suppress(elasticsearch.NotFoundError):
             self.server.delete(index=self.index, id=self._id(key))
 
+    def forget(self, task_id: str) -> None:
+        """Forget a task's result; retried under ``result_backend_always_retry``.
+
+        Our own retry loop, not Celery's: Celery 5.3/5.4 do not retry ``forget`` at all.
+        """
+        self._cache.pop(task_id, None)
+        self._retrying(self._forget, task_id)
+
+    def delete_group(self, group_id: str) -> None:
+        """Delete a group's result; retried under ``result_backend_always_retry``."""
+        self._cache.pop(group_id, None)
+        self._retrying(self._delete_group, group_id)
+
     def _forget(self, task_id: str) -> None:
-        # forget() and delete_group() already run under Celery's retry loop: no nesting.
         self._delete(self.get_key_for_task(task_id))
 
     def _delete_group(self, group_id: str) -> None:
@@ -540,7 +596,9 @@ class ElasticsearchBackend(KeyValueStoreBackend):  # type: ignore[misc]
 
     def _expire(self, key: str | bytes, value: float | timedelta | None) -> None:
         seconds = value.total_seconds() if isinstance(value, timedelta) else value
-        if seconds and seconds == self.expires and self._chord_expires is None:
+        # Celery < 5.5 has no result_chord_expires (no _chord_expires): the default applies.
+        chord_expires = getattr(self, "_chord_expires", None)
+        if seconds and seconds == self.expires and chord_expires is None:
             # Without result_chord_expires, Celery's chord code only ever asks for the
             # default lifetime (result_expires), and no document carries another one:
             # the default already applies, counted from the key's last write (@timestamp),

@@ -91,7 +91,8 @@ def node_config() -> NodeConfig:
 def make_app(**config: Any) -> Celery:
     """A Celery app with a memory broker and *config* (the backend is built on demand)."""
     app = Celery("esbackend-tests", set_as_current=False)
-    app.conf.update(broker_url="memory://", **config)
+    # broker_connection_retry_on_startup: explicit, so Celery 5.3/5.4 do not warn about 6.0.
+    app.conf.update(broker_url="memory://", broker_connection_retry_on_startup=True, **config)
     return app
 
 

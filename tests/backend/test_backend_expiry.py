@@ -165,6 +165,8 @@ def test_expire_to_the_default_lifetime_is_free_without_result_chord_expires(
 ) -> None:
     # Celery's chord code calls expire(key, result_expires) three times per part.
     b = timed(result_expires=DAY, result_chord_expires=chord_expires)
+    if chord_expires is not None and not hasattr(b, "_chord_expires"):
+        pytest.skip("Celery < 5.5 has no result_chord_expires setting")
     b.mark_as_done("t", 1)
     start = len(cluster.requests)
     b.expire(b.get_key_for_task("t"), DAY)

@@ -122,8 +122,9 @@ def test_a_group_polls_with_one_mget_per_round(app: Celery, traffic: Traffic) ->
     assert values == [2 * i for i in range(10)]
     mine = [request for request in traffic.of_this_thread(start) if request[0] != "HEAD"]
     polls = [request for request in mine if request[1].endswith("/_mget")]
-    # Every round is one _mget for all ten results (the last round has no on_interval).
-    assert len(polls) == len(rounds) + 1
+    # Every round is one _mget for all ten results. Celery 5.5+ calls on_interval after every
+    # round but the last; Celery 5.3 after every round.
+    assert len(rounds) <= len(polls) <= len(rounds) + 1
     assert not [request for request in mine if "celery-task-meta" in request[1]]
 
 

@@ -177,8 +177,12 @@ def test_a_plan_in_front_of_a_real_node_class(es_cluster: FakeCluster) -> None:
         client.close()
     assert [(r.api, r.status, r.fault) for r in log] == [
         ("index", 201, None),
-        ("get", 503, "503"), ("get", 503, "503"), ("get", 200, None),
-        ("info", None, "connection"), ("info", None, "connection"), ("info", None, "connection"),
+        ("get", 503, "503"),
+        ("get", 503, "503"),
+        ("get", 200, None),
+        ("info", None, "connection"),
+        ("info", None, "connection"),
+        ("info", None, "connection"),
     ]
     # Injected attempts never reached the cluster behind the node.
     assert es_cluster.requests.apis() == ["index", "get"]

@@ -99,7 +99,8 @@ def test_a_running_cluster_by_url(pytester: pytest.Pytester) -> None:
     from esbackend.fakes import FakeCluster, serve
 
     cluster = FakeCluster()
-    pytester.makepyfile(test_remote="""
+    pytester.makepyfile(
+        test_remote="""
         import elasticsearch, pytest
 
         def test_remote(es_client, es_index, es_faults, es_requests, es_target):
@@ -113,7 +114,8 @@ def test_a_running_cluster_by_url(pytester: pytest.Pytester) -> None:
         def test_backend(es_backend, es_index):
             es_backend.store_result("t", 1, "SUCCESS")
             assert es_backend.index == es_index
-    """)
+    """
+    )
     with serve(cluster) as url:
         result = pytester.runpytest_inprocess("-p", "no:cacheprovider", f"--es-target={url}")
     result.assert_outcomes(passed=2)
@@ -124,7 +126,9 @@ def test_a_running_cluster_by_url(pytester: pytest.Pytester) -> None:
 
 def test_composes_with_celery_contrib_pytest(pytester: pytest.Pytester) -> None:
     """Celery's own fixtures (celery_app, celery_worker) next to ours, with no clash."""
-    result = run(pytester, """
+    result = run(
+        pytester,
+        """
         import pytest
 
         pytest_plugins = ["celery.contrib.pytest"]
@@ -154,5 +158,6 @@ def test_composes_with_celery_contrib_pytest(pytester: pytest.Pytester) -> None:
 
             es_celery_worker.reload()
             assert triple.delay(2).get(timeout=30, interval=0.01) == 6
-    """)
+    """,
+    )
     result.assert_outcomes(passed=2)
