@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -156,15 +157,19 @@ _JAVA_PATTERN = (
 )
 
 
-def resolve_index_name(name: str, now_ms: int) -> str:
-    """Expand a date-math index name ``<static{now/d{yyyy.MM.dd}}>``; other names pass."""
+def resolve_index_name(name: str, now_ms: Callable[[], int]) -> str:
+    """Expand a date-math index name ``<static{now/d{yyyy.MM.dd}}>``; other names pass.
+
+    ``now_ms`` is asked only for a date-math name (most names are plain).
+    """
     if not (name.startswith("<") and name.endswith(">")):
         return name
+    now = now_ms()
 
     def expand(m: re.Match[str]) -> str:
         math, _, pattern = m.group(1).partition("{")
         pattern = (pattern.rstrip("}") or "yyyy.MM.dd").split("|")[0]
-        millis = date_math(math, now_ms)
+        millis = date_math(math, now)
         if millis is None:
             return m.group(0)
         for java, py in _JAVA_PATTERN:

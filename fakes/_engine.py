@@ -16,6 +16,7 @@ search may still need are kept on a short chain per document until the next refr
 from __future__ import annotations
 
 import base64
+import json
 import os
 import threading
 import time
@@ -135,6 +136,7 @@ class Index:
         self, name: str, settings: dict[str, str], mapping: Mapping, created_ms: int, now: float
     ) -> None:
         self.name = name
+        self.name_json = json.dumps(name, ensure_ascii=False).encode()  # rendered in every hit
         self.uuid = _new_uuid()
         self.settings = settings
         self.mapping = mapping
@@ -272,18 +274,25 @@ class Index:
         *,
         deleted: bool = False,
     ) -> Doc:
+        if self.marks:
+            # Publish what the schedule has published by now, so the chain below stays short.
+            self.scheduled_refresh(now)
         old = self.docs.get(doc_id)
         shard = self.shard_of(doc_id, routing) if self.shards > 1 else 0
         self.seq_nos[shard] += 1
         seq_no = self.seq_nos[shard]
-        doc = Doc(doc_id, source, version, seq_no, routing, shard, old, deleted)
-        # Keep only versions a future search could still see: the newest published one.
-        node = old
+        # Keep the versions a future search could still see: the newest published one and,
+        # on a refresh schedule, those written since its last refresh (a later scheduled
+        # refresh may publish any of them). An explicit refresh publishes everything, so
+        # with refresh_interval -1 the unpublished versions in between are never needed.
+        published = old
         checkpoint = self.checkpoints[shard]
-        while node is not None and node.seq_no > checkpoint:
-            node = node.prev
-        if node is not None:
-            node.prev = None
+        while published is not None and published.seq_no > checkpoint:
+            published = published.prev
+        if published is not None:
+            published.prev = None
+        keep = old if self.refresh_interval is not None else published
+        doc = Doc(doc_id, source, version, seq_no, routing, shard, keep, deleted)
         self.docs[doc_id] = doc
         if old is None or old.deleted:
             self.live_count += 0 if deleted else 1
@@ -364,7 +373,7 @@ class Engine:
 
     def index_for_read(self, name: str) -> Index:
         """The one index a single-document read names (an index or a one-index alias)."""
-        name = resolve_index_name(name, self.now_ms())
+        name = resolve_index_name(name, self.now_ms)
         index = self.indices.get(name)
         if index is not None:
             return self._open(index)
@@ -384,7 +393,7 @@ class Engine:
         self, name: str, *, require_alias: bool = False, auto_create: bool = True
     ) -> tuple[Index, str | None]:
         """The index a write goes to (creating it if allowed) and the alias's index routing."""
-        name = resolve_index_name(name, self.now_ms())
+        name = resolve_index_name(name, self.now_ms)
         index = self.indices.get(name)
         if index is not None and not require_alias:
             self._check_writable(index)
@@ -438,7 +447,7 @@ class Engine:
         for part in parts:
             exclude = part.startswith("-") and bool(found)
             pattern = part[1:] if exclude else part
-            pattern = resolve_index_name(pattern, self.now_ms())
+            pattern = resolve_index_name(pattern, self.now_ms)
             if "*" in pattern:
                 from ._query import _glob
 
@@ -492,7 +501,7 @@ class Engine:
     # -- indices --------------------------------------------------------------------------
 
     def create_index(self, name: str, body: dict[str, Any]) -> Index:
-        name = resolve_index_name(name, self.now_ms())
+        name = resolve_index_name(name, self.now_ms)
         self.validate_index_name(name)
         if name in self.indices:
             raise err.index_already_exists(name, self.indices[name].uuid)
@@ -543,7 +552,7 @@ class Engine:
             parse_time_value(interval, "index.refresh_interval")
 
     def _add_alias(self, index: Index, alias: str, spec: Any) -> None:
-        alias = resolve_index_name(alias, self.now_ms())
+        alias = resolve_index_name(alias, self.now_ms)
         if not isinstance(spec, dict):
             raise err.parse_error(f"Failed to parse alias [{alias}]")
         clean: dict[str, Any] = {}

@@ -227,6 +227,7 @@ class Mapping:
     def __init__(self, definition: Any = None) -> None:
         self.root: dict[str, Any] = {}
         self.fields: dict[str, dict[str, Any]] = {}
+        self.source_enabled = True
         self.nested_limit = DEFAULT_NESTED_LIMIT
         self.merge(definition if definition is not None else {})
 
@@ -255,8 +256,7 @@ class Mapping:
     def to_dict(self) -> dict[str, Any]:
         return copy.deepcopy(self.root)
 
-    @property
-    def source_enabled(self) -> bool:
+    def _source_enabled(self) -> bool:
         source = self.root.get("_source")
         return not (isinstance(source, dict) and source.get("enabled") is False)
 
@@ -276,6 +276,8 @@ class Mapping:
         return (path for path, spec in self.fields.items() if spec.get("store") is True)
 
     def _reindex(self) -> None:
+        # Read on every GET: computed when the mapping changes, not per request.
+        self.source_enabled = self._source_enabled()
         self.fields = {}
 
         def walk(obj: dict[str, Any], prefix: str) -> None:

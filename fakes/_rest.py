@@ -117,7 +117,13 @@ def route(methods: str, *paths: str, api: str) -> Callable[[Handler], Handler]:
 
 
 class Router:
-    """Matches (method, path) against the routes; literal segments win over parameters."""
+    """Matches (method, path) against the routes; literal segments win over parameters.
+
+    Results are cached by the path's *shape*: a segment that equals some route literal is
+    kept, any other becomes ``*`` (``*_`` when it starts with ``_``, which one-segment routes
+    care about). Every path of one shape routes the same way, and shapes are few, so a new
+    document id never misses the cache.
+    """
 
     def __init__(self) -> None:
         by_len: dict[int, list[tuple[tuple[str, ...], str, str, str]]] = {}
@@ -128,31 +134,52 @@ class Router:
         for routes in by_len.values():
             routes.sort(key=lambda r: tuple(s.startswith("{") for s in r[0]))
         self.by_len = by_len
-        self.cache: dict[tuple[str, str], tuple[str, str, dict[str, str]] | None] = {}
+        # "_all" is an index expression that the one-segment guard below lets through.
+        self.literals = frozenset(
+            s
+            for path in (r[1] for r in _ROUTES)
+            for s in path.split("/")
+            if s and not s.startswith("{")
+        ) | {"_all"}
+        self.cache: dict[
+            tuple[str, tuple[str, ...]], tuple[str, str, tuple[tuple[int, str], ...]]
+        ] = {}
 
     def match(self, method: str, path: str) -> tuple[str, str, dict[str, str]]:
-        key = (method, path)
-        hit = self.cache.get(key)
-        if hit is not None:
-            return hit[0], hit[1], dict(hit[2])
-        raw = [s for s in path.split("/") if s]
-        segments = [unquote(s) for s in raw]
+        """(api, handler name, path parameters); raises for unknown endpoints and methods."""
+        segments = [unquote(s) for s in path.split("/") if s]
+        literals = self.literals
+        shape = tuple(
+            s if s in literals else ("*_" if s.startswith("_") else "*") for s in segments
+        )
+        hit = self.cache.get((method, shape))
+        if hit is None:
+            hit = self._match(method, path, segments)
+            if len(self.cache) < 4096:
+                self.cache[(method, shape)] = hit
+        api, handler, slots = hit
+        return api, handler, {name: segments[n] for n, name in slots}
+
+    def _match(
+        self,
+        method: str,
+        path: str,
+        segments: list[str],
+    ) -> tuple[str, str, tuple[tuple[int, str], ...]]:
         allowed: set[str] = set()
         for pattern, route_method, api, handler in self.by_len.get(len(segments), ()):
-            params: dict[str, str] = {}
-            for want, got in zip(pattern, segments, strict=False):
+            slots: list[tuple[int, str]] = []
+            for n, (want, got) in enumerate(zip(pattern, segments, strict=True)):
                 if want.startswith("{"):
                     # GET /_foo names an API this fake lacks, not an index called "_foo".
                     if len(pattern) == 1 and got.startswith("_") and got != "_all":
                         break
-                    params[want[1:-1]] = got
+                    slots.append((n, want[1:-1]))
                 elif want != got:
                     break
             else:
                 if route_method == method:
-                    if len(self.cache) < 4096:
-                        self.cache[key] = (api, handler, dict(params))
-                    return api, handler, params
+                    return api, handler, tuple(slots)
                 allowed.add(route_method)
         if allowed:
             raise err.method_not_allowed(path, method, allowed)
@@ -335,20 +362,21 @@ def _render_doc(
     index: Index, doc: Doc, filt: SourceFilter, stored: list[str] | None = None
 ) -> bytes:
     """A found document as GET/mget render it; the source bytes pass through untouched."""
-    head = (
-        b'{"_index":'
-        + _jstr(index.name)
-        + b',"_id":'
-        + _jstr(doc.id)
-        + b',"_version":'
-        + str(doc.version).encode()
-        + b',"_seq_no":'
-        + str(doc.seq_no).encode()
-        + b',"_primary_term":1'
+    routing = b',"_routing":' + _jstr(doc.routing) if doc.routing is not None else b""
+    if not stored and filt.is_identity and index.mapping.source_enabled and doc.source:
+        # The common case, kept to one formatting step: it is most of a GET's own cost.
+        return (
+            b'{"_index":%s,"_id":%s,"_version":%d,"_seq_no":%d,"_primary_term":1%s,'
+            b'"found":true,"_source":%s}'
+            % (index.name_json, _jstr(doc.id), doc.version, doc.seq_no, routing, doc.source)
+        )
+    head = b'{"_index":%s,"_id":%s,"_version":%d,"_seq_no":%d,"_primary_term":1%s,"found":true' % (
+        index.name_json,
+        _jstr(doc.id),
+        doc.version,
+        doc.seq_no,
+        routing,
     )
-    if doc.routing is not None:
-        head += b',"_routing":' + _jstr(doc.routing)
-    head += b',"found":true'
     want_source = filt.enabled and index.mapping.source_enabled
     parsed: dict[str, Any] | None = None
     if stored:
@@ -1240,13 +1268,21 @@ class Protocol:
         default_filter = _source_filter(req)
         refreshed: set[str] = set()
         parts = []
+        targets: dict[str, Index | err.EsError] = {}
         for spec in specs:
             name, doc_id = str(spec.get("_index", req.index)), str(spec["_id"])
-            try:
-                index = self.engine.index_for_read(name)
-            except err.EsError as exc:
-                parts.append(dumps({"_index": name, "_id": doc_id, "error": exc.body()["error"]}))
+            index_or_error = targets.get(name)
+            if index_or_error is None:
+                try:
+                    index_or_error = self.engine.index_for_read(name)
+                except err.EsError as exc:
+                    index_or_error = exc
+                targets[name] = index_or_error
+            if isinstance(index_or_error, err.EsError):
+                error = index_or_error.body()["error"]
+                parts.append(dumps({"_index": name, "_id": doc_id, "error": error}))
                 continue
+            index = index_or_error
             if req.flag("refresh") and index.name not in refreshed:
                 self.engine.refresh([index])
                 refreshed.add(index.name)

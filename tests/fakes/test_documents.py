@@ -241,3 +241,29 @@ def test_source_filtering_on_get(es: Elasticsearch) -> None:
     assert got["_source"] == {"include": {"f1": 1}}
     assert "_source" not in es.get(index="t", id="1", source=False)
     assert es.get_source(index="t", id="1", source_includes="count").body == {"count": 1}
+
+
+def chain_length(cluster: FakeCluster, index: str, doc_id: str) -> int:
+    node, length = cluster.engine.indices[index].docs.get(doc_id), 0
+    while node is not None:
+        node, length = node.prev, length + 1
+    return length
+
+
+def test_rewriting_one_document_keeps_few_versions(
+    clock: ManualClock, cluster: FakeCluster, es: Elasticsearch
+) -> None:
+    # What a chord counter or a task's state changes do: many writes to one id, no search.
+    es.indices.create(index="manual", settings={"refresh_interval": "-1"})
+    es.index(index="manual", id="c", document={"n": 0}, refresh=True)
+    for n in range(1, 500):
+        es.index(index="manual", id="c", document={"n": n})
+    assert chain_length(cluster, "manual", "c") == 2  # the newest and the published one
+    assert es.search(index="manual")["hits"]["hits"][0]["_source"] == {"n": 0}
+    es.indices.refresh(index="manual")
+    assert es.search(index="manual")["hits"]["hits"][0]["_source"] == {"n": 499}
+
+    for n in range(500):  # on the one-second schedule, 10 writes a second
+        es.index(index="scheduled", id="c", document={"n": n})
+        clock.now += 0.1
+    assert chain_length(cluster, "scheduled", "c") <= 12

@@ -141,3 +141,14 @@ def test_elasticsearch_8_version_reports_itself(cluster: FakeCluster) -> None:
         # elasticsearch-py 9 asks for compatible-with=9, which an 8.x server refuses.
         with pytest.raises(elasticsearch.BadRequestError):
             old.client().info()
+
+
+def test_routing_is_the_same_whatever_was_routed_before(cluster: FakeCluster) -> None:
+    # The router caches by path shape: earlier requests must not change later answers.
+    assert call(cluster, "GET", "/_all")[0] == 200
+    assert call(cluster, "GET", "/_nope")[0] == 400
+    assert call(cluster, "GET", "/_all")[0] == 200
+    assert call(cluster, "PUT", "/health")[0] == 200  # an index named like a literal
+    assert call(cluster, "GET", "/health/_doc/1")[0] == 404
+    assert call(cluster, "GET", "/_cluster/health")[0] == 200
+    assert call(cluster, "GET", "/_cluster/health/health")[2]["status"] == "yellow"  # type: ignore[index]
