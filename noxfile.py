@@ -101,8 +101,8 @@ def bench(session: nox.Session) -> None:
     _install(session)
     # Celery's built-in backend, the baseline we compare with, only runs on elasticsearch-py
     # 8.x (on 9.x it fails building its client); esbackend runs on both. matplotlib draws the
-    # chart and is needed nowhere else; orjson is the client's optional fast serializer,
-    # measured as the "esbackend+orjson" opt-in.
+    # chart and is needed nowhere else; orjson, when installed, is what esbackend decodes
+    # responses with (the "esbackend-stdlib" rows show it without).
     session.install("elasticsearch>=8.13,<9", "matplotlib", "orjson")
     session.run(
         "pytest",

@@ -1,94 +1,66 @@
-"""The in-memory Elasticsearch: what it costs on top of the client, and how it scales."""
+"""What the fake's layers cost: the emulator against bare HTTP, fault plans, index size."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from elastic_transport import ApiResponseMeta, BaseNode, HttpHeaders
-from elastic_transport._node import NodeApiResponse
 from elasticsearch import Elasticsearch
 
+from bench._support import fixed_http_server, new_task_ids, result_document, seed
+from bench.conftest import Label, Stack
 from esbackend.fakes import FakeCluster
 
-RESULT = {
-    "result": '{"status": "SUCCESS", "result": 42, "traceback": null, "children": [], '
-    '"date_done": "2024-05-01T10:00:00.123456+00:00", '
-    '"task_id": "0b4a1f64-5b3a-4f4b-9d0c-1a2b3c4d5e6f"}',
-    "@timestamp": "2024-05-01T10:00:00.123456Z",
-}
-COMPAT = {"accept": "application/vnd.elasticsearch+json; compatible-with=9"}
+#: Rules that match no ``get`` of the benchmark's document, each failing on a different test.
+NON_MATCHING_RULES: list[dict[str, Any]] = [
+    {"what": 503, "api": "index"},
+    {"what": 503, "api": "bulk"},
+    {"what": 429, "api": "search"},
+    {"what": "connection", "api": "mget"},
+    {"what": "timeout", "api": "update"},
+    {"latency": 0.5, "api": "delete"},
+    {"what": 503, "index": "another-index"},
+    {"what": 409, "id": "another-document"},
+    {"what": 500, "method": "DELETE"},
+    {"what": 502, "path": r"^/another-index/"},
+]
 
 
-def floor_client(cluster: FakeCluster, index: str, doc_id: str) -> Elasticsearch:
-    """A client whose node answers every request with one pre-recorded response: the floor."""
-    recorded = cluster.handle("GET", f"/{index}/_doc/{doc_id}", None, COMPAT)
-
-    class FixedNode(BaseNode):
-        _CLIENT_META_HTTP_CLIENT = ("fx", "0")
-
-        def perform_request(
-            self,
-            method: str,
-            target: str,
-            body: bytes | None = None,
-            headers: Any = None,
-            request_timeout: Any = None,
-        ) -> NodeApiResponse:
-            meta = ApiResponseMeta(
-                status=recorded.status,
-                http_version="1.1",
-                headers=HttpHeaders(recorded.headers),
-                duration=0.0,
-                node=self.config,
-            )
-            return NodeApiResponse(meta, recorded.body)
-
-    return Elasticsearch("http://localhost:9200", node_class=FixedNode)
-
-
-@pytest.mark.parametrize("where", ["floor", "fake"])
-def test_get(benchmark: Any, where: str) -> None:
-    benchmark.group = "get: fake vs client floor"
+@pytest.mark.benchmark(max_time=1.0)
+def test_get_http_server(benchmark: Any, label: Label, emulator_in_run: bool) -> None:
+    """The baseline for the emulator: a bare stdlib ``http.server`` with one fixed answer."""
+    if not emulator_in_run:
+        pytest.skip("the emulator is not measured in this run")
     cluster = FakeCluster()
-    es = cluster.client()
-    es.index(index="celery", id="celery-task-meta-1", document=RESULT)
-    client = floor_client(cluster, "celery", "celery-task-meta-1") if where == "floor" else es
-    got = benchmark(client.get, index="celery", id="celery-task-meta-1")
-    assert got["_source"] == RESULT
+    (key,) = seed(cluster.client(), "celery", new_task_ids(1))
+    body = cluster.handle("GET", f"/celery/_doc/{key}", None, {}).body
+    with fixed_http_server(body) as url:
+        client = Elasticsearch(url)
+        label("http.server", "client", "get")
+        assert benchmark(client.get, index="celery", id=key)["found"]
+        client.close()
+
+
+@pytest.mark.benchmark(max_time=1.0)  # a few percent apart: more rounds, steadier medians
+@pytest.mark.parametrize("rules", [0, 10])
+def test_get_with_fault_rules(benchmark: Any, label: Label, stack: Stack, rules: int) -> None:
+    """A fault plan whose rules never match must cost (almost) nothing."""
+    _, (key,) = stack.seed(1)
+    for rule in NON_MATCHING_RULES[:rules]:
+        stack.target.faults.inject(**rule)
+    label(stack.name, "client", f"get-{rules}-rules", group="get: fault rules that never match")
+    assert benchmark(stack.client.get, index=stack.index, id=key)["found"]
+    assert all(rule.hits == 0 for rule in stack.target.faults)
 
 
 @pytest.mark.parametrize("docs", [1, 100_000])
-def test_get_index_size(benchmark: Any, docs: int) -> None:
-    benchmark.group = "get: index size"
+def test_get_index_size(benchmark: Any, label: Label, docs: int) -> None:
+    """A realtime get does not slow down as the index grows."""
     cluster = FakeCluster()
     es = cluster.client()
-    lines = []
-    for n in range(docs):
-        lines.append({"index": {"_index": "celery", "_id": f"celery-task-meta-{n}"}})
-        lines.append(RESULT)
-        if len(lines) >= 20_000:
-            es.bulk(operations=lines)
-            lines = []
-    if lines:
-        es.bulk(operations=lines)
-    got = benchmark(es.get, index="celery", id="celery-task-meta-0")
-    assert got["found"]
-
-
-@pytest.mark.parametrize("n", [1, 10, 100, 1000])
-def test_mget(benchmark: Any, n: int) -> None:
-    benchmark.group = "mget: ids per request"
-    cluster = FakeCluster()
-    es = cluster.client()
-    es.bulk(
-        operations=[
-            line
-            for i in range(n)
-            for line in ({"index": {"_index": "celery", "_id": f"k{i}"}}, RESULT)
-        ]
-    )
-    ids = [f"k{i}" for i in range(n)]
-    docs = benchmark(es.mget, index="celery", ids=ids)["docs"]
-    assert len(docs) == n
-    assert all(d["found"] for d in docs)
+    task_ids = new_task_ids(docs)
+    for start in range(0, docs, 10_000):
+        seed(es, "celery", task_ids[start : start + 10_000])
+    label("fake", "client", f"get-in-{docs}-docs", group="get: index size")
+    got = benchmark(es.get, index="celery", id=f"celery-task-meta-{task_ids[0]}")
+    assert got["_source"] == result_document(task_ids[0])

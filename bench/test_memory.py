@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import json
 import tracemalloc
+from collections.abc import Callable
 
 from esbackend.fakes import FakeCluster
 
@@ -15,7 +16,9 @@ DOCS = 100_000
 LIMIT = 4.0
 
 
-def test_result_documents_fit_in_four_times_their_json() -> None:
+def test_result_documents_fit_in_four_times_their_json(
+    bench_ratio: Callable[[str, float, float], None],
+) -> None:
     cluster = FakeCluster()
     es = cluster.client()
     es.indices.create(index="celery")
@@ -56,6 +59,7 @@ def test_result_documents_fit_in_four_times_their_json() -> None:
     used = tracemalloc.get_traced_memory()[0] - baseline
     tracemalloc.stop()
     ratio = used / json_bytes
+    bench_ratio(f"memory held by {DOCS:,} Celery results vs their JSON size", ratio, LIMIT)
     print(f"\n{DOCS} docs: JSON {json_bytes / 1e6:.1f} MB, held {used / 1e6:.1f} MB, {ratio:.2f}x")
     assert cluster.engine.indices["celery"].live_count == DOCS
     assert ratio <= LIMIT
