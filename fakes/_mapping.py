@@ -12,6 +12,8 @@ import copy
 import ipaddress
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from . import _errors as err
@@ -298,20 +300,17 @@ class Mapping:
         Raises the error Elasticsearch gives for the first value that does not fit; on error
         the mapping is left unchanged.
         """
-        updates: dict[str, dict[str, Any]] = {}
-        nested = [0]
-        dynamic = self.root.get("dynamic", True)
-        detection = self.root.get("date_detection", True) is not False
-        self._apply_object(doc, "", "_doc", dynamic, detection, doc_id, updates, nested)
-        if nested[0] > self.nested_limit:
+        walk = _Walk(doc_id, self.root.get("date_detection", True) is not False)
+        self._apply_object(walk, doc, "", "_doc", self.root.get("dynamic", True))
+        if walk.nested > self.nested_limit:
             raise err.nested_limit(self.nested_limit)
-        if updates:
-            if len(self.fields) + len(updates) > MAX_TOTAL_FIELDS:
+        if walk.updates:
+            if len(self.fields) + len(walk.updates) > MAX_TOTAL_FIELDS:
                 raise err.illegal_argument(
                     f"Limit of total fields [{MAX_TOTAL_FIELDS}] has been exceeded while adding "
                     "new fields"
                 )
-            for path, spec in updates.items():
+            for path, spec in walk.updates.items():
                 parent = self.root
                 for part in path.split(".")[:-1]:
                     parent = parent["properties"][part]
@@ -319,15 +318,7 @@ class Mapping:
             self._reindex()
 
     def _apply_object(
-        self,
-        obj: dict[str, Any],
-        prefix: str,
-        parent: str,
-        dynamic: Any,
-        detection: bool,
-        doc_id: str,
-        updates: dict[str, dict[str, Any]],
-        nested: list[int],
+        self, walk: _Walk, obj: dict[str, Any], prefix: str, parent: str, dynamic: Any
     ) -> None:
         for raw_name, value in obj.items():
             if raw_name == "" or raw_name.strip(".") != raw_name or ".." in raw_name:
@@ -340,57 +331,51 @@ class Mapping:
             name, dot, rest = raw_name.partition(".")
             if dot:
                 value = {rest: value}
-            self._apply_value(
-                name, value, prefix, parent, dynamic, detection, doc_id, updates, nested
-            )
+            self._apply_value(walk, name, value, prefix, parent, dynamic)
 
     def _apply_value(
-        self,
-        name: str,
-        value: Any,
-        prefix: str,
-        parent: str,
-        dynamic: Any,
-        detection: bool,
-        doc_id: str,
-        updates: dict[str, dict[str, Any]],
-        nested: list[int],
+        self, walk: _Walk, name: str, value: Any, prefix: str, parent: str, dynamic: Any
     ) -> None:
         path = prefix + name
         if value is None:
             return
         if isinstance(value, list):
             for item in value:
-                self._apply_value(
-                    name, item, prefix, parent, dynamic, detection, doc_id, updates, nested
-                )
+                self._apply_value(walk, name, item, prefix, parent, dynamic)
             return
-        spec = self.fields.get(path) or updates.get(path)
+        spec = self.fields.get(path) or walk.updates.get(path)
         if spec is None:
             if dynamic in (False, "false", "runtime"):
                 return
             if dynamic in ("strict",):
                 raise err.strict_dynamic(name, parent)
-            spec = _dynamic_type(value, detection)
+            spec = _dynamic_type(value, walk.date_detection)
             if spec is None:
                 return
-            updates[path] = spec
+            walk.updates[path] = spec
         ftype = spec.get("type", "object")
         if ftype in OBJECT_TYPES:
             # A disabled object is not parsed at all, so any JSON value fits.
             if spec.get("enabled") is False:
                 return
             if not isinstance(value, dict):
-                _check_scalar(path, spec, value, doc_id)
+                _check_scalar(path, spec, value, walk.doc_id)
                 return
             if ftype == "nested":
-                nested[0] += 1
-            child_dynamic = spec.get("dynamic", dynamic)
-            self._apply_object(
-                value, path + ".", name, child_dynamic, detection, doc_id, updates, nested
-            )
+                walk.nested += 1
+            self._apply_object(walk, value, path + ".", name, spec.get("dynamic", dynamic))
             return
-        _check_scalar(path, spec, value, doc_id)
+        _check_scalar(path, spec, value, walk.doc_id)
+
+
+@dataclass
+class _Walk:
+    """One document's trip through the mapping: what it adds, and its nested count."""
+
+    doc_id: str
+    date_detection: bool
+    updates: dict[str, dict[str, Any]] = dataclass_field(default_factory=dict)
+    nested: int = 0
 
 
 def _unknown_type(ftype: Any, name: str, *, runtime: bool = False) -> err.EsError:
