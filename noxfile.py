@@ -137,7 +137,7 @@ def integration(session: nox.Session, major: str) -> None:
     looked. ``nox -s "integration(major='8')" -- --es-version=8.15.5 --es-reuse``.
     """
     _install(session)
-    session.run("python", "-m", "esbackend.fixtures._docker", "--check")
+    session.run("python", "-m", "esbackend.fixtures", "--check")
     target = ("--es-target=docker", f"--es-version={ES_VERSIONS[major]}")
     session.run(
         "pytest", "-W", "error", "--strict-markers", "tests/contract", *target, *session.posargs
@@ -165,4 +165,4 @@ def conformance(session: nox.Session) -> None:
 def docker_cleanup(session: nox.Session) -> None:
     """Remove containers and networks esbackend left behind (``-- --all``: reused ones too)."""
     _install(session)
-    session.run("python", "-m", "esbackend.fixtures._docker", *session.posargs)
+    session.run("python", "-m", "esbackend.fixtures", *session.posargs)
