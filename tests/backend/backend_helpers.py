@@ -56,6 +56,20 @@ def _error_body(status: int) -> Any:
     return {"error": {"root_cause": [error], **error}, "status": status}
 
 
+def json_response(node: BaseNode, status: int, payload: Any) -> NodeApiResponse:
+    """What an Elasticsearch node answers: ``payload`` as JSON, with the product header."""
+    meta = ApiResponseMeta(
+        status=status,
+        http_version="1.1",
+        headers=HttpHeaders(
+            {"X-Elastic-Product": "Elasticsearch", "Content-Type": "application/json"}
+        ),
+        duration=0.0,
+        node=node.config,
+    )
+    return NodeApiResponse(meta, json.dumps(payload).encode())
+
+
 def scripted_node(script: Script) -> type[BaseNode]:
     """A node class (for ``Elasticsearch(node_class=...)``) that plays *script*."""
 
@@ -70,16 +84,7 @@ def scripted_node(script: Script) -> type[BaseNode]:
         ) -> NodeApiResponse:
             decoded = json.loads(body) if body else None
             status, payload = script.answer(method, target, decoded)
-            meta = ApiResponseMeta(
-                status=status,
-                http_version="1.1",
-                headers=HttpHeaders(
-                    {"X-Elastic-Product": "Elasticsearch", "Content-Type": "application/json"}
-                ),
-                duration=0.0,
-                node=self.config,
-            )
-            return NodeApiResponse(meta, json.dumps(payload).encode())
+            return json_response(self, status, payload)
 
     return ScriptedNode
 
@@ -116,17 +121,7 @@ def hooked_node(base: type[BaseNode], hook: Hook) -> type[BaseNode]:
         ):
             answer = hook(method, target)
             if answer is not None:
-                status, payload = answer
-                meta = ApiResponseMeta(
-                    status=status,
-                    http_version="1.1",
-                    headers=HttpHeaders(
-                        {"X-Elastic-Product": "Elasticsearch", "Content-Type": "application/json"}
-                    ),
-                    duration=0.0,
-                    node=self.config,
-                )
-                return NodeApiResponse(meta, json.dumps(payload).encode())
+                return json_response(self, *answer)
             if request_timeout is None:
                 return super().perform_request(method, target, body=body, headers=headers, **kwargs)
             return super().perform_request(
