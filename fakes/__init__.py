@@ -9,6 +9,7 @@
 
 from ._cluster import FakeCluster, RequestLog, RequestRecord
 from ._errors import EsError
+from ._faults import FaultPlan, FaultRule, parse_fault_spec
 from ._patch import patch_elasticsearch
 from ._rest import DEFAULT_VERSION
 from ._server import FakeServer, serve
@@ -18,8 +19,11 @@ __all__ = [
     "EsError",
     "FakeCluster",
     "FakeServer",
+    "FaultPlan",
+    "FaultRule",
     "RequestLog",
     "RequestRecord",
+    "parse_fault_spec",
     "patch_elasticsearch",
     "serve",
 ]

@@ -7,8 +7,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from esbackend import ElasticsearchBackend
-from esbackend.fakes import RequestLog
-from esbackend.fakes._faults import FaultPlan
+from esbackend.fakes import FaultPlan, RequestLog
 
 
 def test_a_503_on_get_is_retried_by_the_client(

@@ -14,8 +14,7 @@ import pytest
 from celery import Celery, states
 
 from esbackend import ElasticsearchBackend
-from esbackend.fakes import RequestLog
-from esbackend.fakes._faults import FaultPlan
+from esbackend.fakes import FaultPlan, RequestLog
 
 RIDDEN_OUT: list[int | str] = [401, 409, 500, 502, 504, "timeout", "connection"]
 

@@ -10,8 +10,7 @@ import elasticsearch
 import pytest
 from elasticsearch import Elasticsearch
 
-from esbackend.fakes import FakeCluster, RequestLog
-from esbackend.fakes._faults import FaultPlan, parse_fault_spec
+from esbackend.fakes import FakeCluster, FaultPlan, RequestLog, parse_fault_spec
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from typing import Any
 
 from celery import Celery, chord, group, states
 
-from esbackend.fakes import RequestLog
-from esbackend.fakes._faults import FaultPlan
+from esbackend.fakes import FaultPlan, RequestLog
 
 TIMEOUT = 60  # a safety net for a hung worker, never an assertion
 TASKS = 200

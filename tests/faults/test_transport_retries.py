@@ -12,8 +12,7 @@ import elastic_transport
 import elasticsearch
 import pytest
 
-from esbackend.fakes import RequestLog
-from esbackend.fakes._faults import FaultPlan
+from esbackend.fakes import FaultPlan, RequestLog
 from esbackend.fixtures import Target
 
 RETRIED_STATUSES = [429, 502, 503, 504]
