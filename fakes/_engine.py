@@ -27,6 +27,7 @@ from typing import Any
 from . import _errors as err
 from ._dates import resolve_index_name
 from ._mapping import Mapping
+from ._query import glob_pattern
 
 DEFAULT_REFRESH_INTERVAL = 1.0
 GC_DELETES = 60.0  # index.gc_deletes: how long a delete tombstone keeps its version
@@ -449,9 +450,7 @@ class Engine:
             pattern = part[1:] if exclude else part
             pattern = resolve_index_name(pattern, self.now_ms)
             if "*" in pattern:
-                from ._query import _glob
-
-                regex = _glob(pattern)
+                regex = glob_pattern(pattern)
                 matched = [
                     i
                     for i in self.indices.values()

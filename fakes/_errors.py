@@ -141,25 +141,24 @@ def require_alias(index: str) -> EsError:
 # -- documents -----------------------------------------------------------------------------
 
 
+def _shard_error(status: int, type: str, reason: str, index: str, uuid: str) -> EsError:
+    """An error raised on a shard, which names the index and shard it happened on."""
+    return EsError(status, type, reason, index_uuid=uuid, shard="0", index=index)
+
+
 def version_conflict(index: str, uuid: str, doc_id: str, detail: str) -> EsError:
-    return EsError(
+    return _shard_error(
         409,
         "version_conflict_engine_exception",
         f"[{doc_id}]: version conflict, {detail}",
-        index_uuid=uuid,
-        shard="0",
-        index=index,
+        index,
+        uuid,
     )
 
 
 def document_missing(index: str, uuid: str, doc_id: str) -> EsError:
-    return EsError(
-        404,
-        "document_missing_exception",
-        f"[{doc_id}]: document missing",
-        index_uuid=uuid,
-        shard="0",
-        index=index,
+    return _shard_error(
+        404, "document_missing_exception", f"[{doc_id}]: document missing", index, uuid
     )
 
 

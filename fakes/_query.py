@@ -29,7 +29,8 @@ def analyze(text: Any) -> list[str]:
 
 
 @lru_cache(maxsize=512)
-def _glob(pattern: str) -> re.Pattern[str]:
+def glob_pattern(pattern: str) -> re.Pattern[str]:
+    """``pattern`` with ``*`` wildcards (index names, fields, aliases) as an anchored regex."""
     return re.compile("^" + ".*".join(map(re.escape, pattern.split("*"))) + "$")
 
 
@@ -54,8 +55,8 @@ class SourceFilter:
         self, enabled: bool = True, includes: Iterable[str] = (), excludes: Iterable[str] = ()
     ) -> None:
         self.enabled = enabled
-        self.includes = [_glob(p) for p in includes]
-        self.excludes = [_glob(p) for p in excludes]
+        self.includes = [glob_pattern(p) for p in includes]
+        self.excludes = [glob_pattern(p) for p in excludes]
 
     @classmethod
     def parse(cls, source: Any = None, includes: Any = None, excludes: Any = None) -> SourceFilter:

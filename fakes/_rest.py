@@ -19,7 +19,16 @@ from urllib.parse import parse_qsl, unquote
 
 from . import _errors as err
 from ._engine import Doc, Engine, Index, check_id, flatten_settings, nest_settings
-from ._query import Compiler, SourceFilter, field_values, parse_sort, sort_value, sorted_hits
+from ._mapping import Mapping as IndexMapping
+from ._query import (
+    Compiler,
+    SourceFilter,
+    field_values,
+    glob_pattern,
+    parse_sort,
+    sort_value,
+    sorted_hits,
+)
 
 JSON = "application/json"
 COMPAT = "application/vnd.elasticsearch+json"
@@ -473,16 +482,6 @@ class Protocol:
         request.content_type = content_type
         return request, None
 
-    def handle(
-        self, method: str, target: str, body: bytes | None, headers: Mapping[str, str]
-    ) -> tuple[Request | None, Response]:
-        """Route and run one request; every outcome is an Elasticsearch-shaped response."""
-        request, early = self.begin(method, target, headers)
-        if request is None:
-            assert early is not None
-            return None, early
-        return request, self.execute(request, body)
-
     def execute(self, request: Request, body: bytes | None) -> Response:
         content_type = request.content_type
         try:
@@ -794,13 +793,13 @@ class Protocol:
     )
     def indices_get_settings(self, req: Request, body: bytes | None) -> Any:
         out = {}
-        from ._query import _glob
-
         names = _list_param(req.path_params.get("name"))
         for index in self._resolve(req, "open,closed"):
             view = dict(index.settings)
             if names:
-                view = {k: v for k, v in view.items() if any(_glob(n).match(k) for n in names)}
+                view = {
+                    k: v for k, v in view.items() if any(glob_pattern(n).match(k) for n in names)
+                }
             out[index.name] = {
                 "settings": view if req.flag("flat_settings") else nest_settings(view)
             }
@@ -921,9 +920,7 @@ class Protocol:
         "DELETE", "/{index}/_alias/{name}", "/{index}/_aliases/{name}", api="indices.delete_alias"
     )
     def indices_delete_alias(self, req: Request, body: bytes | None) -> Any:
-        from ._query import _glob
-
-        patterns = [_glob(n) for n in _list_param(req.path_params["name"])]
+        patterns = [glob_pattern(n) for n in _list_param(req.path_params["name"])]
         removed = 0
         for index in self._resolve(req, "open"):
             for alias in [a for a in index.aliases if any(p.match(a) for p in patterns)]:
@@ -980,10 +977,8 @@ class Protocol:
         api="indices.get_alias",
     )
     def indices_get_alias(self, req: Request, body: bytes | None) -> Any:
-        from ._query import _glob
-
         names = _list_param(req.path_params.get("name"))
-        patterns = [_glob(n) for n in names]
+        patterns = [glob_pattern(n) for n in names]
         out = {}
         for index in self._resolve(req, "all" if req.index is None else "open"):
             aliases = {
@@ -1223,7 +1218,7 @@ class Protocol:
                     for p, s in index.mapping.fields.items()
                     if s.get("type") in ("dense_vector", "sparse_vector")
                 ]
-                filt.excludes += [re_compile_literal(p) for p in vectors]
+                filt.excludes += [glob_pattern(p) for p in vectors]
             get: dict[str, Any] = {
                 "_seq_no": doc.seq_no,
                 "_primary_term": doc.primary_term,
@@ -1563,7 +1558,7 @@ class Protocol:
             first = indices[0] if indices else None
             sort_keys = parse_sort(
                 sort_spec,
-                first.mapping if first else _empty_mapping(),
+                first.mapping if first else IndexMapping(),
                 first.name if first else "",
                 first.uuid if first else "",
             )
@@ -1778,22 +1773,8 @@ def _q_param(q: str) -> dict[str, Any]:
     return {"match_all": {}}
 
 
-def _empty_mapping() -> Any:
-    from ._mapping import Mapping
-
-    return Mapping()
-
-
-def re_compile_literal(path: str) -> Any:
-    import re
-
-    return re.compile("^" + re.escape(path) + "$")
-
-
 def _filter_path(obj: Any, spec: str) -> Any:
     """Elasticsearch's ``filter_path``: keep only the listed dotted paths (``*`` globs)."""
-    from ._query import _glob
-
     patterns = [p.split(".") for p in spec.split(",") if p and not p.startswith("-")]
 
     def keep(node: Any, pats: list[list[str]]) -> Any:
@@ -1808,7 +1789,7 @@ def _filter_path(obj: Any, spec: str) -> Any:
             return None
         out = {}
         for key, value in node.items():
-            rest = [p[1:] for p in pats if p[0] == "**" or _glob(p[0]).match(key)]
+            rest = [p[1:] for p in pats if p[0] == "**" or glob_pattern(p[0]).match(key)]
             rest += [p for p in pats if p[0] == "**"]
             child = keep(value, rest)
             if child is not None:
